@@ -1,0 +1,24 @@
+"""Suite-wide fixtures: every async test runs on asyncio and on trio, in a clean environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_ENV = ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_WEB_URL", "NEMO_CLIENT_ID", "NEMO_CONFIG_DIR", "SKILL_SOURCE")
+
+
+@pytest.fixture(params=["asyncio", "trio"], scope="session")
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test reads the developer's token or writes to their home directory."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NEMO_CONFIG_DIR", str(tmp_path / "config"))
+    yield
