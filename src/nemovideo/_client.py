@@ -1,0 +1,133 @@
+"""``NemoClient``: settings, one connection pool, auth and the resources, composed in one place."""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+from functools import cached_property
+from types import TracebackType
+
+import httpx
+
+from ._auth import NemoAuth
+from ._config import Config
+from ._http import Requestor
+from ._version import __version__
+from .resources.credits import CreditsResource
+
+USER_AGENT = f"nemovideo-python/{__version__}"
+
+
+def _keepalive_options() -> list[tuple[int, int, int]]:
+    """TCP keepalive, so a peer that vanished behind a NAT is noticed during long quiet streams."""
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 15), ("TCP_KEEPCNT", 4)):
+        if hasattr(socket, name):
+            options.append((socket.IPPROTO_TCP, getattr(socket, name), value))
+    return options
+
+
+def _default_http(config: Config, verify: bool | ssl.SSLContext) -> httpx.AsyncClient:
+    transport = httpx.AsyncHTTPTransport(
+        verify=verify,
+        socket_options=_keepalive_options(),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=config.timeout,
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+    )
+
+
+class NemoClient:
+    """An async client for the NemoVideo API.
+
+    Settings come from the arguments, else the environment (``NEMO_TOKEN``, ``NEMO_API_URL``,
+    ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``, ``NEMO_CONFIG_DIR``, ``SKILL_SOURCE``), else the documented
+    defaults. Without a token the client fetches an anonymous one on first use and caches it (mode 0600)
+    under the config directory. Use it as ``async with NemoClient() as nemo: ...`` or call ``aclose()``.
+
+    Pass ``http_client`` to use your own ``httpx.AsyncClient`` (then closing it is yours to do).
+    TLS verification is only turned off by an explicit ``verify=False``.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        api_url: str | None = None,
+        web_url: str | None = None,
+        client_id: str | None = None,
+        config_dir: str | os.PathLike[str] | None = None,
+        skill_source: str | None = None,
+        skill_version: str | None = None,
+        skill_platform: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        verify: bool | ssl.SSLContext = True,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        config = Config.resolve(
+            token=token,
+            api_url=api_url,
+            web_url=web_url,
+            client_id=client_id,
+            config_dir=config_dir,
+            skill_source=skill_source,
+            skill_version=skill_version,
+            skill_platform=skill_platform,
+            timeout=timeout,
+            max_retries=max_retries,
+            allow_insecure_http=allow_insecure_http,
+        )
+        self._owns_http = http_client is None
+        http = http_client if http_client is not None else _default_http(config, verify)
+        self._requestor = Requestor(config, http, NemoAuth(config))
+
+    @classmethod
+    def _derived(cls, requestor: Requestor) -> NemoClient:
+        client = cls.__new__(cls)
+        client._owns_http = False
+        client._requestor = requestor
+        return client
+
+    def with_options(
+        self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None
+    ) -> NemoClient:
+        """A client with other timeouts or retries that shares this one's pool and token.
+
+        Closing the derived client leaves the pool open; close the original.
+        """
+        config = self.config.with_changes(timeout=timeout, max_retries=max_retries)
+        return NemoClient._derived(self._requestor.with_config(config))
+
+    @property
+    def config(self) -> Config:
+        return self._requestor.config
+
+    @cached_property
+    def credits(self) -> CreditsResource:
+        return CreditsResource(self._requestor)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._requestor.http.aclose()
+
+    async def __aenter__(self) -> NemoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        source = {"argument": "given", "environment": "from NEMO_TOKEN", "anonymous": "anonymous"}
+        return f"NemoClient(api_url={self.config.api_url!r}, token={source[self.config.token_source]})"

@@ -1,0 +1,175 @@
+"""Frozen client settings: arguments win, then the environment, then the documented defaults."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from ._errors import ConfigurationError
+from ._version import __version__
+
+DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
+DEFAULT_WEB_URL = "https://nemovideo.com"
+DEFAULT_SKILL_SOURCE = "generator-video"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 2
+
+TokenSource = Literal["argument", "environment", "anonymous"]
+
+
+class Secret:
+    """A string that never shows itself in a repr, a str() or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('<redacted>')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def default_config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "nemovideo"
+
+
+def detect_platform() -> str:
+    """Where the SDK is installed tells the platform, as the vendor's skill detects it."""
+    env = os.environ.get("SKILL_SOURCE")
+    if env:
+        return env
+    here = Path(__file__).resolve().as_posix()
+    if "/.clawhub/" in here:
+        return "clawhub"
+    if "/.cursor/skills/" in here:
+        return "cursor"
+    return "unknown"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, *, name: str, allow_insecure_http: bool) -> str:
+    """Refuse a URL that would send a bearer token in clear text across a network."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(f"{name} must be an http(s) URL with a host, got {url!r}")
+    if parsed.scheme == "http" and not _is_loopback(parsed.host) and not allow_insecure_http:
+        raise ConfigurationError(
+            f"{name} {url!r} uses plain http off this machine, which would expose your token. "
+            "Use https, or pass allow_insecure_http=True if you really mean it."
+        )
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a client needs to know, resolved once at construction."""
+
+    api_url: str = DEFAULT_API_URL
+    web_url: str = DEFAULT_WEB_URL
+    token: Secret | None = field(default=None, repr=False)
+    token_source: TokenSource = "anonymous"
+    client_id: str | None = None
+    config_dir: Path = field(default_factory=default_config_dir)
+    skill_source: str = DEFAULT_SKILL_SOURCE
+    skill_version: str = __version__
+    skill_platform: str = "unknown"
+    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_retry_wait: float = 60.0
+    """The longest ``Retry-After`` the SDK waits out by itself; a longer one is raised to the caller."""
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        token: str | None = None,
+        api_url: str | None = None,
+        web_url: str | None = None,
+        client_id: str | None = None,
+        config_dir: str | os.PathLike[str] | None = None,
+        skill_source: str | None = None,
+        skill_version: str | None = None,
+        skill_platform: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        allow_insecure_http: bool = False,
+    ) -> Config:
+        env = os.environ
+        source: TokenSource = "anonymous"
+        if token:
+            source = "argument"
+        elif env.get("NEMO_TOKEN"):
+            token, source = env["NEMO_TOKEN"], "environment"
+        api = check_url(
+            api_url or env.get("NEMO_API_URL") or DEFAULT_API_URL,
+            name="API URL",
+            allow_insecure_http=allow_insecure_http,
+        )
+        web = (web_url or env.get("NEMO_WEB_URL") or DEFAULT_WEB_URL).rstrip("/")
+        cid = client_id or env.get("NEMO_CLIENT_ID") or None
+        if cid is not None and not 0 < len(cid) <= 64:
+            raise ConfigurationError("client id must be 1 to 64 characters")
+        cdir = Path(config_dir or env.get("NEMO_CONFIG_DIR") or default_config_dir()).expanduser()
+        if max_retries is not None and max_retries < 0:
+            raise ConfigurationError("max_retries must be >= 0")
+        return cls(
+            api_url=api,
+            web_url=web,
+            token=Secret(token) if token else None,
+            token_source=source,
+            client_id=cid,
+            config_dir=cdir,
+            skill_source=skill_source or DEFAULT_SKILL_SOURCE,
+            skill_version=skill_version or __version__,
+            skill_platform=skill_platform or detect_platform(),
+            timeout=_timeout(timeout) if timeout is not None else DEFAULT_TIMEOUT,
+            max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
+        )
+
+    def with_changes(self, *, timeout: float | httpx.Timeout | None, max_retries: int | None) -> Config:
+        changes: dict[str, object] = {}
+        if timeout is not None:
+            changes["timeout"] = _timeout(timeout)
+        if max_retries is not None:
+            changes["max_retries"] = max_retries
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def attribution_headers(self) -> dict[str, str]:
+        """The three headers every request carries; missing ones cause auth failures or export 402."""
+        return {
+            "X-Skill-Source": self.skill_source,
+            "X-Skill-Version": self.skill_version,
+            "X-Skill-Platform": self.skill_platform,
+        }
+
+    def registration_url(self, user_id: str | None) -> str | None:
+        return f"{self.web_url}/register?bind={user_id}" if user_id else None
+
+
+def _timeout(value: float | httpx.Timeout) -> httpx.Timeout:
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)

@@ -1,0 +1,319 @@
+"""The requestor: builds requests, sends them with auth, decodes envelopes, maps errors, retries.
+
+Resources hold a ``Requestor`` (never the client). Attribution headers are stamped here and nowhere
+else; ``Authorization`` is stamped by the auth flow; retries are decided by ``_retry``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Generic, Literal, TypeVar
+
+import anyio
+import httpx
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
+
+from . import _retry
+from ._auth import NemoAuth, TokenRequestFailed
+from ._config import Config
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    NemoError,
+    ProtocolError,
+    error_for,
+)
+
+log = logging.getLogger("nemovideo")
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+EnvelopeKind = Literal["code", "render"]
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id", "x-amzn-requestid")
+
+
+async def _sleep(seconds: float) -> None:
+    """Indirection so tests can make retry waits instant and record them."""
+    await anyio.sleep(seconds)
+
+
+class _CodeEnvelope(BaseModel, Generic[T]):
+    code: int
+    data: T | None = None
+    msg: str | None = None
+    message: str | None = None
+    error: str | None = None
+
+
+class _ErrorBody(BaseModel):
+    """Any error body: the documented envelope, the render envelope, or a framework's ``detail``."""
+
+    code: int | str | None = None
+    success: bool | None = None
+    msg: str | None = None
+    message: str | None = None
+    error: str | None = None
+    detail: Any = None
+
+
+class _RenderEnvelope(BaseModel, Generic[T]):
+    success: bool
+    data: T | None = None
+    error: str | None = None
+    message: str | None = None
+
+
+def _message(body: _ErrorBody | None, response: httpx.Response) -> str:
+    if body is not None:
+        for text in (body.msg, body.message, body.error):
+            if text:
+                return text
+        if body.detail is not None:
+            return body.detail if isinstance(body.detail, str) else str(body.detail)
+    return response.reason_phrase or f"HTTP {response.status_code}"
+
+
+class Requestor:
+    """One per client configuration; copies made by ``with_config`` share the pool and the auth."""
+
+    def __init__(self, config: Config, http: httpx.AsyncClient, auth: NemoAuth) -> None:
+        self.config = config
+        self.http = http
+        self.auth = auth
+        self._headers = config.attribution_headers()
+
+    def with_config(self, config: Config) -> Requestor:
+        return Requestor(config, self.http, self.auth)
+
+    def url(self, path: str) -> str:
+        return self.config.api_url + path
+
+    def build(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        content: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> httpx.Request:
+        return self.http.build_request(
+            method,
+            self.url(path),
+            json=json,
+            params=params,
+            content=content,
+            headers={**self._headers, **(headers or {})},
+            timeout=timeout or self.config.timeout,
+        )
+
+    # --- sending -------------------------------------------------------------------------------
+
+    async def send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        """Send once with auth; transport failures become ``APIConnectionError``/``APITimeoutError``."""
+        started = time.perf_counter()
+        try:
+            response = await self.http.send(request, auth=self.auth, stream=stream)
+        except TokenRequestFailed as failed:
+            raise self.error_from(failed.response, endpoint="anonymous token") from None
+        except httpx.TimeoutException as exc:
+            sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
+            raise APITimeoutError(
+                f"{request.method} {request.url.path} timed out ({type(exc).__name__})", sent=sent
+            ) from exc
+        except httpx.ConnectError as exc:
+            raise APIConnectionError(
+                f"could not connect to {request.url.scheme}://{request.url.netloc.decode()}: {exc}",
+                sent=False,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise APIConnectionError(
+                f"{request.method} {request.url.path}: connection failed ({type(exc).__name__}: {exc})",
+                sent=True,
+            ) from exc
+        log.debug(
+            "%s %s -> %s in %.1f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    async def retrying(
+        self,
+        call: Callable[[], Any],
+        *,
+        idempotent: bool,
+        what: str,
+    ) -> Any:
+        """Run ``call`` under the retry policy. ``idempotent`` says whether a sent request may repeat."""
+        config = self.config
+
+        def retry(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if exc is None:
+                return False
+            after = getattr(exc, "retry_after", None)
+            if isinstance(after, (int, float)) and after > config.max_retry_wait:
+                return False
+            return _retry.should_retry(
+                exc, attempt=state.attempt_number, max_retries=config.max_retries, idempotent=idempotent
+            )
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            assert exc is not None
+            return _retry.retry_wait(exc, attempt=state.attempt_number, max_wait=config.max_retry_wait)
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.info(
+                "retrying %s in %.2f s after %s (attempt %d of %d)",
+                what,
+                state.upcoming_sleep,
+                type(exc).__name__,
+                state.attempt_number + 1,
+                config.max_retries + 1,
+            )
+
+        retryer = AsyncRetrying(
+            stop=stop_after_attempt(config.max_retries + 1),
+            retry=retry,
+            wait=wait,
+            sleep=_sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return await retryer(call)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        cast: type[M],
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        envelope: EnvelopeKind = "code",
+        idempotent: bool | None = None,
+    ) -> M:
+        """A JSON request whose answer is decoded into ``cast``."""
+        endpoint = f"{method} {path}"
+
+        async def once() -> M:
+            response = await self.send(self.build(method, path, json=json, params=params))
+            return self.decode(response, cast, envelope=envelope, endpoint=endpoint)
+
+        result: M = await self.retrying(
+            once, idempotent=method == "GET" if idempotent is None else idempotent, what=endpoint
+        )
+        return result
+
+    @asynccontextmanager
+    async def stream(
+        self, request: httpx.Request, *, idempotent: bool = False
+    ) -> AsyncIterator[httpx.Response]:
+        """Open a streamed response; an error status raises before the body is read further.
+
+        Only failures before the request left (or a 429 refusal) are retried, unless ``idempotent``.
+        """
+        endpoint = f"{request.method} {request.url.path}"
+
+        async def once() -> httpx.Response:
+            response = await self.send(request, stream=True)
+            if response.status_code >= 400 or "json" in response.headers.get("content-type", ""):
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+                raise self.error_from(response, endpoint=endpoint)
+            return response
+
+        response: httpx.Response = await self.retrying(once, idempotent=idempotent, what=endpoint)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    # --- decoding ------------------------------------------------------------------------------
+
+    def decode(self, response: httpx.Response, cast: type[M], *, envelope: EnvelopeKind, endpoint: str) -> M:
+        body = response.content
+        if response.status_code < 400:
+            wrapper: Any = (_CodeEnvelope if envelope == "code" else _RenderEnvelope)[cast]
+            try:
+                env = wrapper.model_validate_json(body)
+            except ValidationError:
+                env = None
+            ok = env is not None and (env.code == 0 if envelope == "code" else env.success)
+            if ok and isinstance(env.data, cast):
+                return env.data
+        raise self.error_from(response, endpoint=endpoint, expected=cast)
+
+    def error_from(
+        self, response: httpx.Response, *, endpoint: str, expected: type[BaseModel] | None = None
+    ) -> NemoError:
+        """Map an answer that is not a success to the one exception its code or status names."""
+        status = response.status_code
+        try:
+            body: _ErrorBody | None = _ErrorBody.model_validate_json(response.content)
+        except ValidationError:
+            body = None
+        code = _int_code(body.code) if body is not None else None
+        failed = body is not None and (code not in (None, 0) or body.success is False)
+        if status < 400 and not failed:
+            what = "malformed JSON" if body is None else "an unexpected envelope"
+            hint = f" (expected {expected.__name__})" if expected is not None else ""
+            return ProtocolError(f"the server sent {what}{hint}", endpoint=endpoint)
+        message = _message(body, response)
+        error = error_for(
+            message,
+            code=code if code not in (None, 0) else None,
+            http_status=status if status >= 400 else None,
+            request_id=next(
+                (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+            ),
+            retry_after=_retry.parse_retry_after(response.headers),
+            registration_url=self.config.registration_url(self.auth.user_id)
+            if self.auth.is_anonymous
+            else None,
+            body=body.model_dump(exclude_none=True) if body is not None else None,
+        )
+        if isinstance(error, AuthenticationError):
+            error.hint = self._auth_hint()
+        return error
+
+    def _auth_hint(self) -> str:
+        if self.config.token_source == "argument":
+            return "The token passed to NemoClient(token=...) is invalid or expired: pass a valid one."
+        if self.config.token_source == "environment":
+            return (
+                "The token in NEMO_TOKEN is invalid or expired: set a valid one, or unset NEMO_TOKEN to use "
+                "an anonymous token."
+            )
+        return (
+            "The anonymous token was refused even after the SDK fetched a new one. Anonymous tokens last "
+            "7 days; if this persists, the API may be rejecting this client id."
+        )
+
+
+def _int_code(code: int | str | None) -> int | None:
+    if code is None or isinstance(code, int):
+        return code
+    try:
+        return int(code)
+    except ValueError:
+        return None
+
+
+__all__ = ["APIError", "Requestor"]
