@@ -19,9 +19,12 @@ The hierarchy::
     │   ├── RateLimitError            429   too many requests (retry_after)
     │   ├── BadRequestError           other 4xx (validation errors and the like)
     │   └── ServerError               5xx and 408
+    ├── AgentError                the agent's turn failed mid-stream (an error frame)
     └── TransportError                no usable answer came back
         ├── APIConnectionError        could not connect, or the connection broke
-        │   └── APITimeoutError       a timeout expired
+        │   ├── APITimeoutError       a timeout expired
+        │   └── StreamDisconnected    the event stream broke after the message was sent
+        ├── StreamTimeout             no event, or only heartbeats, for too long
         └── ProtocolError             malformed JSON or an unexpected envelope
 """
 
@@ -36,6 +39,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AgentError",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
@@ -48,6 +52,8 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "SessionNotFoundError",
+    "StreamDisconnected",
+    "StreamTimeout",
     "TransportError",
     "UnsupportedFileError",
     "error_for",
@@ -88,6 +94,22 @@ class APIConnectionError(TransportError):
 
 class APITimeoutError(APIConnectionError):
     """A connect, read, write or pool timeout expired."""
+
+
+class StreamDisconnected(APIConnectionError):
+    """The stream broke after the message left. The agent may still be working: never re-send, read state."""
+
+
+class StreamTimeout(TransportError):
+    """The stream went quiet too long (no events, or only heartbeats). The work may still finish."""
+
+
+class AgentError(NemoError):
+    """The agent reported a failure mid-stream (HTTP stayed 200): an error frame or an errorCode event."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(redact(message))
+        self.code = code
 
 
 class ProtocolError(TransportError):

@@ -46,7 +46,9 @@ TABLE: dict[int, tuple[type[nemovideo.APIError], int]] = {
 HTTP_STATUS = {1001: 401, 1002: 404, 2001: 402, 4001: 415, 4002: 413, 400: 400, 402: 402, 429: 429}
 
 
-def _server(respond: Callable[[httpx.Request], httpx.Response]) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
+def _server(
+    respond: Callable[[httpx.Request], httpx.Response],
+) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -74,7 +76,7 @@ async def test_code_maps_to_its_class(code: int, transport: str, waits: list[flo
     status = 200 if transport == "json" and code >= 1000 else HTTP_STATUS[code]
     body = {"code": code, "message": f"failure {code}"}
     http, seen = _server(lambda _: httpx.Response(status, json=body, headers={"x-request-id": "req-1"}))
-    async with NemoClient_(http) as nemo:
+    async with given_token_client(http) as nemo:
         with pytest.raises(cls) as info:
             await nemo.credits.balance()
     error = info.value
@@ -83,7 +85,8 @@ async def test_code_maps_to_its_class(code: int, transport: str, waits: list[flo
     assert error.http_status == (status if status >= 400 else None)
     assert error.message == f"failure {code}"
     assert error.request_id == "req-1"
-    assert error.hint and error.hint in str(error)
+    assert error.hint
+    assert error.hint in str(error)
     assert len(seen) == expected_requests
     if code == 429:
         assert waits == [30.0]  # no Retry-After: the documented 30 s
@@ -92,14 +95,14 @@ async def test_code_maps_to_its_class(code: int, transport: str, waits: list[flo
 @pytest.mark.parametrize("key", ["msg", "message", "error"])
 async def test_message_read_from_any_key(key: str) -> None:
     http, _ = _server(lambda _: httpx.Response(200, json={"code": 1002, key: "no such session"}))
-    async with NemoClient_(http) as nemo:
+    async with given_token_client(http) as nemo:
         with pytest.raises(SessionNotFoundError, match="no such session"):
             await nemo.credits.balance()
 
 
 async def test_bare_http_status_without_json(waits: list[float]) -> None:
     http, seen = _server(lambda _: httpx.Response(503, text="<html>bad gateway</html>"))
-    async with NemoClient_(http) as nemo:
+    async with given_token_client(http) as nemo:
         with pytest.raises(ServerError) as info:
             await nemo.credits.balance()
     assert info.value.http_status == 503
@@ -114,7 +117,7 @@ async def test_bare_http_status_without_json(waits: list[float]) -> None:
 async def test_malformed_answers_are_protocol_errors(body: bytes) -> None:
     headers = {"content-type": "application/json"}
     http, _ = _server(lambda _: httpx.Response(200, content=body, headers=headers))
-    async with NemoClient_(http) as nemo:
+    async with given_token_client(http) as nemo:
         with pytest.raises(ProtocolError, match=BALANCE):
             await nemo.credits.balance()
 
@@ -143,11 +146,11 @@ async def test_missing_client_id_gets_a_new_id_once(tmp_path: object) -> None:
 async def test_success_body_is_parsed_rust_side_into_the_model() -> None:
     payload = {"code": 0, "data": {"available": 25000, "frozen": 40, "total": 25040, "new_field": 1}}
     http, _ = _server(lambda _: httpx.Response(200, content=json.dumps(payload).encode()))
-    async with NemoClient_(http) as nemo:
+    async with given_token_client(http) as nemo:
         credits = await nemo.credits.balance()
     assert credits == nemovideo.Credits(available=25000, frozen=40, total=25040, new_field=1)
     assert repr(credits) == "Credits(available=25000, frozen=40, total=25040)"
 
 
-def NemoClient_(http: httpx.AsyncClient) -> nemovideo.NemoClient:  # noqa: N802 - reads as the constructor
+def given_token_client(http: httpx.AsyncClient) -> nemovideo.NemoClient:
     return nemovideo.NemoClient(api_url=API, token="nmv_usr_given", http_client=http)

@@ -54,7 +54,9 @@ def test_http_statuses_map_too() -> None:
 
 
 def test_hints_say_what_to_do() -> None:
-    credits = error_for("no credits", code=2001, http_status=None, registration_url="https://w/register?bind=u1")
+    credits = error_for(
+        "no credits", code=2001, http_status=None, registration_url="https://w/register?bind=u1"
+    )
     assert isinstance(credits, InsufficientCreditsError)
     assert credits.registration_url == "https://w/register?bind=u1"
     assert "https://w/register?bind=u1" in str(credits)
@@ -99,7 +101,9 @@ def test_retry_table(error: BaseException, idempotent: bool, attempt: int, expec
 def test_retry_wait_honours_server_then_backs_off_with_jitter() -> None:
     assert retry_wait(error_for("x", code=429, http_status=429, retry_after=3), attempt=1, max_wait=60) == 3
     assert retry_wait(error_for("x", code=429, http_status=429), attempt=1, max_wait=60) == 30
-    assert retry_wait(error_for("x", code=429, http_status=429, retry_after=600), attempt=1, max_wait=60) == 60
+    assert (
+        retry_wait(error_for("x", code=429, http_status=429, retry_after=600), attempt=1, max_wait=60) == 60
+    )
     waits = [retry_wait(ServerError("x", http_status=503), attempt=3, max_wait=60) for _ in range(200)]
     assert all(0 <= w <= 2.0 for w in waits)
     assert len(set(waits)) > 100  # full jitter, not a fixed step
