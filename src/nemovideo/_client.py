@@ -15,6 +15,8 @@ from ._config import Config
 from ._http import Requestor
 from ._version import __version__
 from .resources.credits import CreditsResource
+from .resources.sessions import SessionsResource
+from .resources.state import StateResource
 
 USER_AGENT = f"nemovideo-python/{__version__}"
 
@@ -112,6 +114,14 @@ class NemoClient:
     @cached_property
     def credits(self) -> CreditsResource:
         return CreditsResource(self._requestor)
+
+    @cached_property
+    def state(self) -> StateResource:
+        return StateResource(self._requestor)
+
+    @cached_property
+    def sessions(self) -> SessionsResource:
+        return SessionsResource(self._requestor, state=self.state, credits=self.credits)
 
     async def aclose(self) -> None:
         if self._owns_http:

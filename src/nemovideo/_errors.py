@@ -262,13 +262,16 @@ def error_class(code: int | None, http_status: int | None, message: str = "") ->
     """Pick the class for a JSON code, else for the HTTP status.
 
     A bare HTTP 400 is only the documented "missing X-Client-Id" when it says so; other 400s (a body the
-    server could not validate) are ``BadRequestError``.
+    server could not validate) are ``BadRequestError``. A 404 that names the session (ADK's
+    ``{"detail": "Session not found"}`` on ``/run_sse``) is ``SessionNotFoundError``.
     """
     if code is not None and code in _BY_CODE:
         return _BY_CODE[code]
     if http_status is not None:
         if http_status == 400:
             return MissingClientIdError if "client" in message.lower() else BadRequestError
+        if http_status == 404:
+            return SessionNotFoundError if "session" in message.lower() else BadRequestError
         if http_status in _BY_CODE:
             return _BY_CODE[http_status]
         if http_status >= 500 or http_status == 408:

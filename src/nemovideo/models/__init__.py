@@ -1,5 +1,31 @@
 """Typed data returned by the API. Models hold data only, never a client."""
 
 from .credits import Credits
+from .draft import Change, Draft, DraftDiff, Segment, Track, TrackType
+from .events import Event, Heartbeat, Media, StateDelta, StreamError, Text, TextDelta, ToolCall, ToolResult
+from .reply import Reply
+from .session import SessionInfo
+from .state import MediaInfo, State
 
-__all__ = ["Credits"]
+__all__ = [
+    "Change",
+    "Credits",
+    "Draft",
+    "DraftDiff",
+    "Event",
+    "Heartbeat",
+    "Media",
+    "MediaInfo",
+    "Reply",
+    "Segment",
+    "SessionInfo",
+    "State",
+    "StateDelta",
+    "StreamError",
+    "Text",
+    "TextDelta",
+    "ToolCall",
+    "ToolResult",
+    "Track",
+    "TrackType",
+]

@@ -1,0 +1,107 @@
+"""The vendor's router and GUI translation, for front ends built on the SDK.
+
+The agent speaks as if its user had a GUI ("click the Export button", "open the Music panel"). Callers of
+an SDK have none, so a reply's text keeps the content and replaces each GUI instruction with what can be
+done instead; the actions found are returned so a front end can offer them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+
+
+class Route(str, enum.Enum):
+    """Where a user's message goes: an SDK call, or the agent (``CHAT``)."""
+
+    EXPORT = "export"
+    CREDITS = "credits"
+    STATE = "state"
+    UPLOAD = "upload"
+    CHAT = "chat"
+
+
+_ROUTES: tuple[tuple[Route, re.Pattern[str]], ...] = (
+    (Route.EXPORT, re.compile(r"\bexport\b|导出|\bdownload\b|send me the video", re.I)),
+    (Route.CREDITS, re.compile(r"\bcredits?\b|积分|\bbalance\b|余额", re.I)),
+    (Route.STATE, re.compile(r"\bstatus\b|状态|show (?:the )?tracks", re.I)),
+    (Route.UPLOAD, re.compile(r"\bupload\b|上传", re.I)),
+)
+
+
+def route(user_text: str) -> Route:
+    """Classify a user's message by the vendor's keywords (English and Chinese)."""
+    for target, pattern in _ROUTES:
+        if pattern.search(user_text):
+            return target
+    return Route.CHAT
+
+
+_Q = r"[\"'“”‘’「」『』\[\]【】]?"  # optional quotes or brackets around a button name
+
+_Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], Route | None]
+
+_RULES: tuple[_Rule, ...] = (
+    (
+        re.compile(
+            rf"\b(?:click|tap|press|hit)\s+(?:on\s+)?(?:the\s+)?{_Q}(?:export|download){_Q}(?:\s+button)?",
+            re.I,
+        ),
+        lambda m: "export the video",
+        Route.EXPORT,
+    ),
+    (re.compile(rf"(?:点击|点)\s*{_Q}(?:导出|下载){_Q}(?:按钮)?"), lambda m: "导出视频", Route.EXPORT),
+    (
+        re.compile(
+            r"\b(?:open|check|go to)\s+(?:the\s+|your\s+)?(?:account|billing)(?:\s+(?:page|settings))?", re.I
+        ),
+        lambda m: "check your credits",
+        Route.CREDITS,
+    ),
+    (
+        re.compile(
+            r"\b(?:open|check|go to|look at)\s+(?:the\s+)?([\w ]{1,30}?)\s+(?:panel|tab|window|sidebar)", re.I
+        ),
+        lambda m: "look at the timeline",
+        Route.STATE,
+    ),
+    (re.compile(r"打开\s*(?:[^，。,.\s]{1,12}?)(?:面板|窗口|标签)"), lambda m: "查看时间线", Route.STATE),
+    (
+        re.compile(r"\b(?:preview|see|view)\s+(?:it\s+)?(?:in\s+)?the\s+timeline", re.I),
+        lambda m: "see the track summary",
+        Route.STATE,
+    ),
+    (
+        re.compile(
+            r"\b(?:drag(?:\s+and\s+drop)?|drop)\s+([^.,;!?]{1,60}?)\s+"
+            r"(?:onto|into|to)\s+(?:the\s+)?([\w ]{1,30})",
+            re.I,
+        ),
+        lambda m: f"ask me to put {m.group(1)} on the {m.group(2)}",
+        None,
+    ),
+    (re.compile(r"拖拽|拖动|拖放"), lambda m: "用文字告诉我要怎么改", None),
+    (
+        re.compile(rf"\b(?:click|tap|press)\s+(?:on\s+)?(?:the\s+)?{_Q}(upload){_Q}(?:\s+button)?", re.I),
+        lambda m: "upload the file",
+        Route.UPLOAD,
+    ),
+    (
+        re.compile(rf"\b(?:click|tap|press)\s+(?:on\s+)?(?:the\s+)?{_Q}([\w ]{{1,30}}?){_Q}\s+button", re.I),
+        lambda m: f"ask me to {m.group(1).strip().lower()}",
+        None,
+    ),
+    (re.compile(rf"点击\s*{_Q}([^，。,.\s]{{1,12}}?){_Q}\s*按钮"), lambda m: f"告诉我“{m.group(1)}”", None),
+)
+
+
+def translate(text: str) -> tuple[str, list[Route]]:
+    """Replace GUI instructions with what the SDK can do; return the text and the actions found."""
+    actions: list[Route] = []
+    for pattern, replacement, action in _RULES:
+        if pattern.search(text):
+            text = pattern.sub(replacement, text)
+            if action is not None and action not in actions:
+                actions.append(action)
+    return text, actions

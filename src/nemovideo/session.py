@@ -1,0 +1,202 @@
+"""The ``Session`` handle: talk to the agent and see what it did to the timeline.
+
+It holds the resources it needs, handed in by ``nemo.sessions``; it imports models only, so no import
+circle forms between the client, the resources and the handle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+
+from ._errors import AgentError, NemoError, StreamDisconnected, StreamTimeout
+from ._router import translate
+from .models.credits import Credits
+from .models.draft import Draft
+from .models.events import Event, StreamError, Text, TextDelta, ToolCall, ToolResult
+from .models.reply import Reply
+from .models.session import SessionInfo
+from .models.state import State
+
+if TYPE_CHECKING:
+    from ._sse import EventStream, StreamTimeouts
+    from .resources.credits import CreditsResource
+    from .resources.sessions import SessionsResource
+    from .resources.state import StateResource
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How a broken stream is recovered without re-sending: read state until the draft changes."""
+
+    first_wait: float = 30.0
+    wait: float = 60.0
+    max_reads: int = 5
+
+
+class Session:
+    """One editing session: a timeline that the agent edits, message by message."""
+
+    def __init__(
+        self,
+        info: SessionInfo,
+        *,
+        sessions: SessionsResource,
+        state: StateResource,
+        credits: CreditsResource,
+        web_url: str,
+    ) -> None:
+        self.info = info
+        self._sessions = sessions
+        self._state = state
+        self._credits = credits
+        self._web_url = web_url
+        self._draft: Draft | None = None
+
+    @property
+    def id(self) -> str:
+        return self.info.session_id
+
+    @property
+    def task_id(self) -> str | None:
+        return self.info.task_id
+
+    @property
+    def user_id(self) -> str | None:
+        return self.info.user_id
+
+    @property
+    def project_url(self) -> str | None:
+        """The session in the web app."""
+        if not self.task_id:
+            return None
+        return f"{self._web_url}/workspace/task/{self.task_id}?session={self.id}"
+
+    @property
+    def draft(self) -> Draft:
+        """The draft as last read (by ``state()``, ``send()`` or ``export()``); empty before any read."""
+        return self._draft if self._draft is not None else Draft()
+
+    def __repr__(self) -> str:
+        return f"Session(id={self.id!r}, task_id={self.task_id!r})"
+
+    async def state(self) -> State:
+        state = await self._state.latest(self.id)
+        self._draft = state.draft
+        return state
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        text: str,
+        *,
+        timeouts: StreamTimeouts | None = None,
+        on_heartbeat: Callable[[float], object] | None = None,
+    ) -> AsyncIterator[EventStream]:
+        """Send a message and iterate the agent's typed events (see ``nemo.sessions.stream``)."""
+        async with self._sessions.stream(
+            self.id, text, timeouts=timeouts, on_heartbeat=on_heartbeat
+        ) as events:
+            yield events
+
+    async def send(
+        self,
+        text: str,
+        *,
+        on_event: Callable[[Event], object] | None = None,
+        on_heartbeat: Callable[[float], object] | None = None,
+        timeouts: StreamTimeouts | None = None,
+        recovery: Recovery | None = None,
+        track_credits: bool = True,
+    ) -> Reply:
+        """Send a message, run the stream to its end and say what happened.
+
+        The message is never re-sent. If the stream breaks, the outcome is read from the session state
+        as the vendor documents (wait, read, compare with the draft before; up to ``max_reads`` reads);
+        if nothing changed, ``StreamDisconnected`` is raised.
+        """
+        before = self._draft if self._draft is not None else (await self.state()).draft
+        balance_before = await self._balance() if track_credits else None
+        events: list[Event] = []
+        broken: NemoError | None = None
+        try:
+            async with self.stream(text, timeouts=timeouts, on_heartbeat=on_heartbeat) as stream:
+                async for event in stream:
+                    events.append(event)
+                    if on_event is not None:
+                        on_event(event)
+        except (StreamDisconnected, StreamTimeout) as exc:
+            broken = exc
+        failures = [e for e in events if isinstance(e, StreamError)]
+        if failures and broken is None:
+            await self.state()
+            raise AgentError(failures[-1].message, code=failures[-1].code)
+        after = await self._recover(before, recovery or Recovery(), broken) if broken else await self.state()
+        balance_after = await self._balance() if track_credits else None
+        return _reply(
+            events, before, after.draft, balance_before, balance_after, recovered=broken is not None
+        )
+
+    async def _balance(self) -> Credits | None:
+        try:
+            return await self._credits.balance()
+        except NemoError:
+            return None  # the spend is then unknown; the turn itself goes on
+
+    async def _recover(self, before: Draft, recovery: Recovery, cause: NemoError) -> State:
+        await anyio.sleep(recovery.first_wait)
+        for read in range(1, recovery.max_reads + 1):
+            state = await self.state()
+            if state.draft.to_api() != before.to_api():
+                return state
+            if read < recovery.max_reads:
+                await anyio.sleep(recovery.wait)
+        raise StreamDisconnected(
+            f"{cause} The timeline did not change in {recovery.max_reads} reads of the session state, so the "
+            "message most likely failed. It was not re-sent; send it again yourself if you want to retry.",
+            sent=True,
+        ) from cause
+
+
+def _reply(
+    events: list[Event],
+    before: Draft,
+    after: Draft,
+    balance_before: Credits | None,
+    balance_after: Credits | None,
+    *,
+    recovered: bool,
+) -> Reply:
+    texts = [e.text for e in events if isinstance(e, Text) and e.author != "user"]
+    raw = texts[-1] if texts else None
+    if raw is None and not recovered:
+        raw = "".join(e.text for e in events if isinstance(e, TextDelta)) or None
+    changes = before.diff(after)
+    if raw and raw.strip():
+        text, actions = translate(raw)
+    else:
+        text = (
+            changes.summary() if changes else "The agent finished without a reply; the timeline is unchanged."
+        )
+        actions = []
+    spent = None
+    if balance_before is not None and balance_after is not None:
+        spent = max(balance_before.total - balance_after.total, 0)
+    return Reply(
+        text=text,
+        raw_text=raw,
+        texts=texts,
+        suggested_actions=actions,
+        tool_calls=[e for e in events if isinstance(e, ToolCall)],
+        tool_results=[e for e in events if isinstance(e, ToolResult)],
+        draft_before=before,
+        draft_after=after,
+        changes=changes,
+        credits_spent=spent,
+        silent=not (raw and raw.strip()),
+        recovered=recovered,
+    )
