@@ -142,8 +142,11 @@ def test_title_is_drawn_at_its_time_and_not_after(tmp_path: Path) -> None:
         "t": [
             {"tt": 0, "sg": [{"kind": "scene", "start": 0, "end": 3000, "bg": "#202020"}]},
             {"tt": 7, "sg": [{"kind": "text", "start": 0, "end": 1000, "text": "HELLO", "size": 80}]},
+            {"tt": 1, "sg": [
+                {"kind": "music", "style": "upbeat", "seed": 1, "start": 0, "end": 3000, "volume": 20},
+                {"kind": "music", "style": "ambient", "seed": 2, "start": 1000, "end": 3000, "volume": 30}]},
         ],
-    }
+    }  # fmt: skip
     target = tmp_path / "title.mp4"
     anyio.run(lambda: render_draft(draft, target, quality="draft"))
     middle = (0.1, 0.4, 0.9, 0.6)
@@ -151,6 +154,7 @@ def test_title_is_drawn_at_its_time_and_not_after(tmp_path: Path) -> None:
     after = frame_rgb(target, 1.5)
     assert region_max_luma(after, *middle) < 60
     assert after == frame_rgb(target, 2.5)
+    assert audio_rms(target, 1.5, 2.5) > 0.005  # two music segments mixed
 
 
 @pytest.mark.anyio
