@@ -14,6 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -189,14 +190,14 @@ class NemoAuth(httpx.Auth):
             if token is None:
                 async with self._lock:
                     if self._token is None:
-                        flow = self._fetch(request)
-                        token_request = await flow.__anext__()
-                        while True:
-                            token_response = yield token_request
-                            try:
-                                token_request = await flow.asend(token_response)
-                            except StopAsyncIteration:
-                                break
+                        async with aclosing(self._fetch(request)) as flow:
+                            token_request = await flow.__anext__()
+                            while True:
+                                token_response = yield token_request
+                                try:
+                                    token_request = await flow.asend(token_response)
+                                except StopAsyncIteration:
+                                    break
                     token = self._token
             assert token is not None
             request.headers["Authorization"] = f"Bearer {token.token.get()}"

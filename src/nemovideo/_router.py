@@ -39,6 +39,7 @@ def route(user_text: str) -> Route:
 
 
 _Q = r"[\"'“”‘’「」『』\[\]【】]?"  # optional quotes or brackets around a button name
+_PANEL = r"(?:open|check|go to|use)\s+(?:the\s+)?[\w ]{1,30}?\s+(?:panel|tab|window|sidebar|menu)"
 
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], Route | None]
 
@@ -59,31 +60,23 @@ _RULES: tuple[_Rule, ...] = (
         lambda m: "check your credits",
         Route.CREDITS,
     ),
-    (
-        re.compile(
-            r"\b(?:open|check|go to|look at)\s+(?:the\s+)?([\w ]{1,30}?)\s+(?:panel|tab|window|sidebar)", re.I
-        ),
-        lambda m: "look at the timeline",
-        Route.STATE,
-    ),
+    (re.compile(rf"\b{_PANEL}\s+(?:to|and)\s+", re.I), lambda m: "ask me to ", None),
+    (re.compile(rf"\b{_PANEL}\s+if\s+", re.I), lambda m: "ask me if ", None),
+    (re.compile(rf"\b{_PANEL}", re.I), lambda m: "look at the timeline", Route.STATE),
     (re.compile(r"打开\s*(?:[^，。,.\s]{1,12}?)(?:面板|窗口|标签)"), lambda m: "查看时间线", Route.STATE),
     (
-        re.compile(r"\b(?:preview|see|view)\s+(?:it\s+)?(?:in\s+)?the\s+timeline", re.I),
-        lambda m: "see the track summary",
+        re.compile(r"\b(?:preview|see|view|check)\s+(?:it\s+)?in\s+the\s+timeline", re.I),
+        lambda m: "look at the track summary",
         Route.STATE,
     ),
     (
-        re.compile(
-            r"\b(?:drag(?:\s+and\s+drop)?|drop)\s+([^.,;!?]{1,60}?)\s+"
-            r"(?:onto|into|to)\s+(?:the\s+)?([\w ]{1,30})",
-            re.I,
-        ),
-        lambda m: f"ask me to put {m.group(1)} on the {m.group(2)}",
+        re.compile(r"\b(?:drag(?:\s+and\s+drop)?|drop)\s+[^.,;!?]{1,40}?\s+to\s+(?=\w)", re.I),
+        lambda m: "ask me to ",
         None,
     ),
     (re.compile(r"拖拽|拖动|拖放"), lambda m: "用文字告诉我要怎么改", None),
     (
-        re.compile(rf"\b(?:click|tap|press)\s+(?:on\s+)?(?:the\s+)?{_Q}(upload){_Q}(?:\s+button)?", re.I),
+        re.compile(rf"\b(?:click|tap|press)\s+(?:on\s+)?(?:the\s+)?{_Q}upload{_Q}(?:\s+button)?", re.I),
         lambda m: "upload the file",
         Route.UPLOAD,
     ),
@@ -96,12 +89,19 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
+def _sentence_case(text: str, at: int, replacement: str) -> str:
+    before = text[:at].rstrip()
+    if not before or before[-1] in ".!?。！？\n":
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
 def translate(text: str) -> tuple[str, list[Route]]:
     """Replace GUI instructions with what the SDK can do; return the text and the actions found."""
     actions: list[Route] = []
     for pattern, replacement, action in _RULES:
         if pattern.search(text):
-            text = pattern.sub(replacement, text)
+            text = pattern.sub(lambda m, r=replacement, t=text: _sentence_case(t, m.start(), r(m)), text)
             if action is not None and action not in actions:
                 actions.append(action)
     return text, actions
