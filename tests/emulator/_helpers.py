@@ -20,7 +20,9 @@ GENERATE = (
 
 
 async def new_token(client: httpx.AsyncClient, client_id: str | None = None) -> str:
-    r = await client.post("/api/auth/anonymous-token", headers={"X-Client-Id": client_id or str(uuid.uuid4())})
+    r = await client.post(
+        "/api/auth/anonymous-token", headers={"X-Client-Id": client_id or str(uuid.uuid4())}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["code"] == 0, body
@@ -32,7 +34,9 @@ def auth(token: str) -> dict[str, str]:
 
 
 async def new_session(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    r = await client.post("/api/tasks/me/with-session/nemo_agent", json={"task_name": "project"}, headers=headers)
+    r = await client.post(
+        "/api/tasks/me/with-session/nemo_agent", json={"task_name": "project"}, headers=headers
+    )
     body = r.json()
     assert body["code"] == 0, body
     return str(body["data"]["session_id"])
@@ -136,4 +140,5 @@ async def credits(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[st
 
 
 def api(emu: Emulator, **kwargs: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=emu.url, timeout=30, **kwargs)
+    kwargs.setdefault("timeout", 30)
+    return httpx.AsyncClient(base_url=emu.url, **kwargs)

@@ -77,18 +77,21 @@ async def test_session_create_and_validation(nemo_emulator: Emulator) -> None:
     async with api(nemo_emulator) as c:
         headers = auth(await new_token(c))
         r = await c.post(
-            "/api/tasks/me/with-session/nemo_agent", json={"task_name": "project", "language": "en"}, headers=headers
+            "/api/tasks/me/with-session/nemo_agent",
+            json={"task_name": "project", "language": "en"},
+            headers=headers,
         )
         data = r.json()["data"]
         assert re.fullmatch(r"\d{19}", data["session_id"])
         assert re.fullmatch(r"task_[0-9a-f]+", data["task_id"])
         assert data["user_id"].startswith("anon_")
+        url = "/api/tasks/me/with-session/nemo_agent"
         bad = [
             await c.post("/api/tasks/me/with-session/nemo_agent", json={}, headers=headers),
             await c.post("/api/tasks/me/with-session/nemo_agent", json={"taskName": "x"}, headers=headers),
-            await c.post("/api/tasks/me/with-session/nemo_agent", json={"task_name": "x", "language": 3}, headers=headers),
+            await c.post(url, json={"task_name": "x", "language": 3}, headers=headers),
             await c.post("/api/tasks/me/with-session/nemo_agent", content=b"task_name=x", headers=headers),
-            await c.post("/api/tasks/me/with-session/nemo_agent", content=b"{", headers={**headers, "content-type": "application/json"}),
+            await c.post(url, content=b"{", headers={**headers, "content-type": "application/json"}),
         ]  # fmt: skip
         unauth = await c.post("/api/tasks/me/with-session/nemo_agent", json={"task_name": "project"})
     for r in bad:
@@ -115,10 +118,14 @@ async def test_claim_token(nemo_emulator: Emulator) -> None:
         r = await c.post("/api/tasks/me/with-session/nemo_agent", json={"task_name": "p"}, headers=headers)
         data = r.json()["data"]
         claim = await c.post(
-            "/api/auth/claim-token", json={"task_id": data["task_id"], "session_id": data["session_id"]}, headers=headers
+            "/api/auth/claim-token",
+            json={"task_id": data["task_id"], "session_id": data["session_id"]},
+            headers=headers,
         )
         wrong = await c.post(
-            "/api/auth/claim-token", json={"task_id": "task_x", "session_id": data["session_id"]}, headers=headers
+            "/api/auth/claim-token",
+            json={"task_id": "task_x", "session_id": data["session_id"]},
+            headers=headers,
         )
     assert claim.json()["data"]["claim_token"].startswith("clm_")
     assert claim.json()["data"]["expires_in"] == 604800

@@ -1,10 +1,11 @@
-"""/run_sse: body validation, ADK event shapes, streaming over time, heartbeats, credits, every agent phrase."""
+"""/run_sse: body validation, ADK event shapes, streaming over time, heartbeats, credits, agent phrases."""
 
 from __future__ import annotations
 
-from contextlib import aclosing
+import itertools
 
 import anyio
+import httpx
 import pytest
 
 from nemovideo.emulator import Emulator
@@ -34,7 +35,9 @@ async def test_bad_bodies_are_422_with_detail(nemo_emulator: Emulator) -> None:
             [good],
         ]
         responses = [await c.post("/run_sse", json=body, headers=headers) for body in cases]
-        broken = await c.post("/run_sse", content=b"{", headers={**headers, "content-type": "application/json"})
+        broken = await c.post(
+            "/run_sse", content=b"{", headers={**headers, "content-type": "application/json"}
+        )
     for r in [*responses, broken]:
         assert r.status_code == 422, r.text
         assert r.headers["content-type"].startswith("application/json")
@@ -45,7 +48,12 @@ async def test_bad_bodies_are_422_with_detail(nemo_emulator: Emulator) -> None:
 async def test_camel_case_body_is_accepted(nemo_emulator: Emulator) -> None:
     async with api(nemo_emulator) as c:
         headers, sid = await login(c)
-        body = {"appName": "nemo_agent", "userId": "me", "sessionId": sid, "newMessage": {"role": "user", "parts": [{"text": "hi"}]}}
+        body = {
+            "appName": "nemo_agent",
+            "userId": "me",
+            "sessionId": sid,
+            "newMessage": {"role": "user", "parts": [{"text": "hi"}]},
+        }
         async with c.stream("POST", "/run_sse", json=body, headers=headers) as r:
             await r.aread()
     assert r.status_code == 200
@@ -76,7 +84,12 @@ async def test_generation_streams_adk_events(nemo_emulator: Emulator) -> None:
             assert f.raw.startswith('data: {"content"')
     first = s.events[0]
     assert set(first) >= {"content", "partial", "invocationId", "author", "actions", "id", "timestamp"}
-    assert set(first["actions"]) == {"stateDelta", "artifactDelta", "requestedAuthConfigs", "requestedToolConfirmations"}
+    assert set(first["actions"]) == {
+        "stateDelta",
+        "artifactDelta",
+        "requestedAuthConfigs",
+        "requestedToolConfirmations",
+    }
     assert len({e["invocationId"] for e in s.events}) == 1
     # Partial deltas share their final event's id; the final event repeats the whole text.
     partials = [e for e in s.events if e.get("partial") is True]
@@ -85,7 +98,9 @@ async def test_generation_streams_adk_events(nemo_emulator: Emulator) -> None:
     for final in finals:
         deltas = [e for e in partials if e["id"] == final["id"]]
         assert len(deltas) >= 2
-        assert "".join(e["content"]["parts"][0]["text"] for e in deltas) == final["content"]["parts"][0]["text"]
+        assert (
+            "".join(e["content"]["parts"][0]["text"] for e in deltas) == final["content"]["parts"][0]["text"]
+        )
     assert s.events[-1].get("turnComplete") is True
     reply = s.events[-1]["content"]["parts"][0]["text"]
     assert "Export button" in reply
@@ -111,7 +126,11 @@ async def test_generation_streams_adk_events(nemo_emulator: Emulator) -> None:
     assert draft["d"] == 4000
     assert [t["tt"] for t in draft["t"]] == [0, 1, 7]
     scenes = draft["t"][0]["sg"]
-    assert [sg["text"] for sg in scenes] == ["A city that never sleeps.", "Lights everywhere.", "Join us tonight."]
+    assert [sg["text"] for sg in scenes] == [
+        "A city that never sleeps.",
+        "Lights everywhere.",
+        "Join us tonight.",
+    ]
     assert scenes[0]["kind"] == "scene"
     assert scenes[-1]["end"] == 4000
     music = draft["t"][1]["sg"][0]
@@ -130,7 +149,7 @@ async def test_events_arrive_spread_over_time(nemo_emulator: Emulator) -> None:
         s = await run(c, headers, sid, GENERATE)
     times = [f.at for f in s.frames]
     spread = times[-1] - times[0]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert spread >= 1.2
     assert sum(g > 0.2 for g in gaps) >= 3, gaps
     assert len({round(t, 2) for t in times}) > len(times) // 2
@@ -141,10 +160,11 @@ async def test_credits_frozen_while_working_then_charged(nemo_emulator: Emulator
     async with api(nemo_emulator) as c:
         headers, sid = await login(c)
         body = run_body(sid, GENERATE)
-        async with c.stream("POST", "/run_sse", json=body, headers=headers) as r, aclosing(r.aiter_raw()) as lines:
+        async with c.stream("POST", "/run_sse", json=body, headers=headers) as r:
+            lines = r.aiter_raw()
             await lines.__anext__()
             during = await credits(c, headers)
-            async for _ in lines:
+            async for _ in lines:  # read to the end, so no generator is left open
                 pass
         after = await credits(c, headers)
     assert during == {"available": 200, "frozen": 100, "total": 300}
@@ -163,6 +183,11 @@ async def test_no_credits_is_2001_before_the_stream(nemo_emulator: Emulator) -> 
     assert "generate" in help_text.texts(partial=False)[0]
 
 
+async def _done(c: httpx.AsyncClient, headers: dict[str, str], sid: str) -> bool:
+    draft = (await state(c, headers, sid))["draft"]
+    return draft["d"] == 4000 and (await credits(c, headers))["frozen"] == 0
+
+
 async def test_work_goes_on_after_a_disconnect(nemo_emulator: Emulator) -> None:
     nemo_emulator.configure(generation_seconds=0.6, credits=300)
     async with api(nemo_emulator) as c:
@@ -170,7 +195,7 @@ async def test_work_goes_on_after_a_disconnect(nemo_emulator: Emulator) -> None:
         async with c.stream("POST", "/run_sse", json=run_body(sid, GENERATE), headers=headers) as r:
             assert r.status_code == 200  # headers only, then hang up
         with anyio.fail_after(10):
-            while (await state(c, headers, sid))["draft"]["d"] != 4000 or (await credits(c, headers))["frozen"]:
+            while not await _done(c, headers, sid):  # noqa: ASYNC110
                 await anyio.sleep(0.1)
         assert await credits(c, headers) == {"available": 200, "frozen": 0, "total": 200}
     sent = [e for e in nemo_emulator.log if e.endpoint == "run_sse"]
@@ -226,7 +251,11 @@ async def test_edit_phrases(nemo_emulator: Emulator) -> None:
         s = await run(c, headers, sid, "What's the weather like?")
         assert not s.parts("functionCall")
         assert "generate" in s.texts(partial=False)[0]
-        assert await credits(c, headers) == {"available": 10_000 - 100 - 5 * 50 - 100, "frozen": 0, "total": 9550}
+        assert await credits(c, headers) == {
+            "available": 10_000 - 100 - 5 * 50 - 100,
+            "frozen": 0,
+            "total": 9550,
+        }
 
 
 async def test_edits_on_an_empty_timeline_explain(nemo_emulator: Emulator) -> None:
@@ -285,7 +314,9 @@ async def test_use_my_uploaded_clip(nemo_emulator: Emulator, media_dir: object) 
     async with api(nemo_emulator) as c:
         headers, sid = await _generated(c, nemo_emulator)
         with (media_dir / "clip.mp4").open("rb") as fh:
-            r = await c.post(f"/api/upload-video/nemo_agent/me/{sid}", files={"files": ("clip.mp4", fh)}, headers=headers)
+            r = await c.post(
+                f"/api/upload-video/nemo_agent/me/{sid}", files={"files": ("clip.mp4", fh)}, headers=headers
+            )
         assert r.json()["code"] == 0
         s = await run(c, headers, sid, "Use my uploaded clip")
         assert [p["name"] for p in s.parts("functionCall")] == ["use_uploaded_media"]
@@ -307,7 +338,10 @@ async def test_generation_uses_uploads(nemo_emulator: Emulator, media_dir: objec
         from ._helpers import new_session
 
         sid = await new_session(c, headers)
-        files = [("files", ("clip.mp4", (media_dir / "clip.mp4").read_bytes())), ("files", ("still.png", (media_dir / "still.png").read_bytes()))]
+        files = [
+            ("files", ("clip.mp4", (media_dir / "clip.mp4").read_bytes())),
+            ("files", ("still.png", (media_dir / "still.png").read_bytes())),
+        ]
         await c.post(f"/api/upload-video/nemo_agent/me/{sid}", files=files, headers=headers)
         await run(c, headers, sid, "Generate a 4-second video from this script: First. Second.")
         draft = (await state(c, headers, sid))["draft"]

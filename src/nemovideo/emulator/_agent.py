@@ -51,7 +51,7 @@ _NUM = r"(\d+(?:\.\d+)?)"
 _QUOTED = r"[\"'“”‘’«]([^\"'“”‘’»]+)[\"'“”‘’»]"
 _GENERATE = re.compile(
     r"^\W*(?:please\s+)?(?:(?:generate|create|produce|build)\b|make\s+(?:me\s+)?(?:a|an|another|new)\b)"
-    r"(?P<head>[^:]*?)\bvideos?\b",
+    r"(?P<head>(?:[^:]|(?<=\d):(?=\d))*?)\bvideos?\b",
     re.I,
 )
 _SECONDS = re.compile(_NUM + r"\s*-?\s*(?:seconds?|secs?|s)\b", re.I)
@@ -147,15 +147,19 @@ def _clamp_seconds(seconds: float) -> int:
     return int(min(max(seconds, 2.0), 600.0) * 1000)
 
 
+_SCRIPT_COLON = re.compile(r"(?<!\d):|:(?!\d)")
+
+
 def _generation(text: str, head: str, session: Session, seed: int) -> Plan:
-    before_script = text.split(":", 1)[0]
+    colon = _SCRIPT_COLON.search(text)
+    before_script = text[: colon.start()] if colon else text
+    script = text[colon.end() :] if colon else ""
     seconds_m = _SECONDS.search(before_script)
     duration_ms = _clamp_seconds(float(seconds_m[1])) if seconds_m else 30000
     aspect = aspect_in(before_script) or session.canvas_config.get("aspect", "16:9")
     music = bool(
         re.search(r"\b(?:background music|music|bgm|soundtrack)\b", before_script, re.I)
     ) and not re.search(r"\b(?:no|without)\s+(?:background\s+)?music\b", before_script, re.I)
-    script = text.split(":", 1)[1] if ":" in text else ""
     sentences = sentences_of(script) or [re.sub(r"\s+", " ", head).strip(" ,.") or "Your story starts here"]
     use_media = bool(visual_media(session))
     spec: dict[str, Any] = {
@@ -256,6 +260,8 @@ def _edit_title(title: str, seconds: float | None, session: Session) -> Plan:
 
     def apply(s: Session) -> dict[str, Any]:
         s.draft = drafts.with_title(s.draft, title, secs)
+        if s.spec is not None:
+            s.spec["title"] = title
         return {"ok": True, "title": title, "duration": secs}
 
     return _edit(
@@ -299,6 +305,8 @@ def _edit_remove_music(session: Session) -> Plan:
 
     def apply(s: Session) -> dict[str, Any]:
         s.draft, removed = drafts.without_music(s.draft)
+        if s.spec is not None:
+            s.spec["music"] = False
         return {"ok": True, "removed_tracks": removed}
 
     return _edit(
@@ -317,6 +325,8 @@ def _edit_add_music(style: str, session: Session, seed: int) -> Plan:
 
     def apply(s: Session) -> dict[str, Any]:
         s.draft = drafts.with_music(s.draft, style=style, seed=seed % 1000 + 7, volume=35)
+        if s.spec is not None:
+            s.spec.update(music=True, style=style)
         return {"ok": True, "style": style, "volume": 35}
 
     return _edit(

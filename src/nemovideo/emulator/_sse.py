@@ -60,13 +60,15 @@ class SSEResponse(Response):
         fault = self.fault
         kind = fault.kind if fault is not None else None
         if fault is not None and kind == "heartbeats_only":
-            with anyio.move_on_after(float(fault.param("seconds"))):
-                beat = 0
-                while True:
-                    await anyio.sleep(self.settings.heartbeat_interval)
-                    await self._body(send, ev.HEARTBEAT_DATA if beat % 2 == 0 else ev.HEARTBEAT_COMMENT)
-                    beat += 1
-            self.run.receive.close()
+            try:
+                with anyio.move_on_after(float(fault.param("seconds"))):
+                    beat = 0
+                    while True:
+                        await anyio.sleep(self.settings.heartbeat_interval)
+                        await self._body(send, ev.HEARTBEAT_DATA if beat % 2 == 0 else ev.HEARTBEAT_COMMENT)
+                        beat += 1
+            finally:  # also when the client leaves first
+                self.run.receive.close()
             return False
         events = 0
         async with self.run.receive:

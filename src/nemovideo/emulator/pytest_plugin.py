@@ -9,14 +9,14 @@ asks for the fixture.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from nemovideo.emulator import Emulator
 
-TEST_SETTINGS = {
+TEST_SETTINGS: dict[str, Any] = {
     "generation_seconds": 0.5,
     "heartbeat_interval": 0.1,
     "text_delay": 0.002,
