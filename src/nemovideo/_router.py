@@ -96,12 +96,16 @@ def _sentence_case(text: str, at: int, replacement: str) -> str:
     return replacement
 
 
+def _apply(pattern: re.Pattern[str], replacement: Callable[[re.Match[str]], str], text: str) -> str:
+    return pattern.sub(lambda m: _sentence_case(text, m.start(), replacement(m)), text)
+
+
 def translate(text: str) -> tuple[str, list[Route]]:
     """Replace GUI instructions with what the SDK can do; return the text and the actions found."""
     actions: list[Route] = []
     for pattern, replacement, action in _RULES:
         if pattern.search(text):
-            text = pattern.sub(lambda m, r=replacement, t=text: _sentence_case(t, m.start(), r(m)), text)
+            text = _apply(pattern, replacement, text)
             if action is not None and action not in actions:
                 actions.append(action)
     return text, actions

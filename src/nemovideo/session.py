@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from ._errors import AgentError, NemoError, StreamDisconnected, StreamTimeout
+from ._errors import AgentError, APIConnectionError, NemoError, StreamDisconnected, StreamTimeout
 from ._router import translate
 from .models.credits import Credits
 from .models.draft import Draft
@@ -115,7 +115,8 @@ class Session:
     ) -> Reply:
         """Send a message, run the stream to its end and say what happened.
 
-        The message is never re-sent. If the stream breaks, the outcome is read from the session state
+        The message is never re-sent. If the connection breaks after the request left (before or during
+        the stream) or the stream times out, the outcome is read from the session state
         as the vendor documents (wait, read, compare with the draft before; up to ``max_reads`` reads);
         if nothing changed, ``StreamDisconnected`` is raised.
         """
@@ -129,7 +130,11 @@ class Session:
                     events.append(event)
                     if on_event is not None:
                         on_event(event)
-        except (StreamDisconnected, StreamTimeout) as exc:
+        except StreamTimeout as exc:
+            broken = exc
+        except APIConnectionError as exc:
+            if not exc.sent:
+                raise  # it never arrived: nothing to recover, safe for the caller to send again
             broken = exc
         failures = [e for e in events if isinstance(e, StreamError)]
         if failures and broken is None:

@@ -51,7 +51,7 @@ class TrackType(enum.IntEnum):
 class _Shaped(Model):
     """Dumps by alias in the key order it was read in, and only the keys it was given."""
 
-    _keys: tuple[str, ...] = PrivateAttr(default=())
+    _keys: tuple[str, ...] | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -64,7 +64,7 @@ class _Shaped(Model):
     @model_serializer(mode="wrap")
     def _keep_shape(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
         out = handler(self)
-        if info.by_alias and self._keys and isinstance(out, dict):
+        if info.by_alias and self._keys is not None and isinstance(out, dict):
             return {key: out[key] for key in self._keys if key in out}
         return out
 

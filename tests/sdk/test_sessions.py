@@ -1,0 +1,244 @@
+"""Sessions, the chat stream and replies, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+import nemovideo
+from nemovideo import (
+    AgentError,
+    Heartbeat,
+    InsufficientCreditsError,
+    Recovery,
+    SessionNotFoundError,
+    StreamDisconnected,
+    StreamTimeout,
+    StreamTimeouts,
+    Text,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+)
+from nemovideo.emulator import Emulator
+
+from .conftest import requests_to
+
+pytestmark = pytest.mark.anyio
+
+SCRIPT = "Fresh coffee, roasted every morning. Made by people who care. Visit us today."
+GENERATE = f"Generate a 9-second promotional video from this script with background music: {SCRIPT}"
+FAST = Recovery(first_wait=0.05, wait=0.05, max_reads=3)
+
+
+async def drain(events: nemovideo.EventStream) -> None:
+    async for _ in events:
+        pass
+
+
+def messages_sent(emulator: Emulator) -> list[str]:
+    return [e.message or "" for e in emulator.log if e.endpoint == "run_sse"]
+
+
+@pytest.fixture
+def quiet_agent(nemo_emulator: Emulator) -> Emulator:
+    nemo_emulator.configure(credits=1000, silent_share=0.0)
+    return nemo_emulator
+
+
+async def test_create_session(nemo: nemovideo.NemoClient, nemo_emulator: Emulator) -> None:
+    session = await nemo.sessions.create(language="en")
+    assert re.fullmatch(r"\d{19}", session.id)
+    assert session.task_id
+    assert (
+        session.project_url == f"https://nemovideo.com/workspace/task/{session.task_id}?session={session.id}"
+    )
+    [entry] = [e for e in nemo_emulator.log if e.endpoint == "create_session"]
+    assert entry.status == 200
+    assert not session.draft.is_ready
+
+
+@pytest.mark.parametrize("transport", ["json", "http"])
+async def test_unknown_session_everywhere(
+    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, transport: str
+) -> None:
+    nemo_emulator.configure(error_transport=transport)
+    ghost = nemo.sessions.get("1234567890123456789")
+    with pytest.raises(SessionNotFoundError) as info:
+        await ghost.state()
+    assert "nemo.sessions.create()" in info.value.hint
+    with pytest.raises(SessionNotFoundError):
+        await ghost.send("hello", track_credits=False)
+
+
+async def test_generation_and_three_edits(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+    session = await nemo.sessions.create()
+
+    reply = await session.send(GENERATE)
+    assert reply.raw_text
+    assert not reply.silent
+    assert [c.name for c in reply.tool_calls]
+    assert reply.credits_spent == 100
+    assert session.draft.duration_ms == 9000
+    kinds = sorted(c.kind for c in reply.changes.changes)
+    assert kinds.count("track_added") == 3
+    assert "BGM: Lo-fi (0-9s, 35%)" in session.draft.summary()
+    assert "Click" not in reply.text  # GUI talk translated
+    assert reply.raw_text != reply.text or not re.search(r"(?i)click|panel", reply.raw_text)
+
+    reply = await session.send("Add a title 'Urban Dreams' for 3 seconds")
+    assert reply.credits_spent == 50
+    added = [c for c in reply.changes.changes if c.kind == "segment_added"]
+    assert [c.track for c in added] == ["Title"]
+    assert added[0].what == '"Urban Dreams" (0-3s)'
+
+    reply = await session.send("Set the music volume to 60%")
+    [change] = [c for c in reply.changes.changes if c.kind == "segment_changed"]
+    assert change.track == "BGM"
+    assert change.fields["volume"] == (35, 60)
+    assert "volume 35% -> 60%" in change.describe()
+
+    reply = await session.send("Make it 12 seconds")
+    assert session.draft.duration_ms == 12000
+    assert any(
+        c.kind == "draft_changed" and c.fields["duration"] == (9000, 12000) for c in reply.changes.changes
+    )
+    assert messages_sent(quiet_agent) == [
+        GENERATE,
+        "Add a title 'Urban Dreams' for 3 seconds",
+        "Set the music volume to 60%",
+        "Make it 12 seconds",
+    ]
+
+
+async def test_silent_edit_is_summarised_from_the_diff(
+    nemo: nemovideo.NemoClient, nemo_emulator: Emulator
+) -> None:
+    nemo_emulator.configure(credits=1000, silent_share=0.0)
+    session = await nemo.sessions.create()
+    await session.send(GENERATE)
+    nemo_emulator.configure(silent_share=1.0)
+    reply = await session.send("Set the music volume to 20%")
+    assert reply.silent
+    assert reply.raw_text is None
+    assert reply.tool_calls
+    assert reply.text == "BGM: Lo-fi: volume 35% -> 20%."
+
+
+async def test_stream_yields_typed_events_in_order(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+    session = await nemo.sessions.create()
+    seen: list[nemovideo.Event] = []
+    async with session.stream(GENERATE) as events:
+        async for event in events:
+            seen.append(event)
+    types = {type(e) for e in seen}
+    assert {TextDelta, Text, ToolCall, ToolResult, Heartbeat} <= types
+    finals = [e for e in seen if isinstance(e, Text)]
+    first_final = seen.index(finals[0])
+    deltas = [e for e in seen[:first_final] if isinstance(e, TextDelta)]
+    assert "".join(d.text for d in deltas) == finals[0].text
+    calls = {c.id for c in seen if isinstance(c, ToolCall)}
+    results = {r.id for r in seen if isinstance(r, ToolResult)}
+    assert calls == results
+
+
+async def test_resource_layer_streams_by_session_id(
+    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+) -> None:
+    session = await nemo.sessions.create()
+    async with nemo.sessions.stream(session.id, "hello there") as events:
+        texts = [e.text async for e in events if isinstance(e, Text)]
+    assert texts
+    assert (await nemo.state.latest(session.id)).session_id == session.id
+
+
+async def test_no_credits_before_the_stream(nemo: nemovideo.NemoClient, nemo_emulator: Emulator) -> None:
+    nemo_emulator.configure(credits=50)
+    session = await nemo.sessions.create()
+    with pytest.raises(InsufficientCreditsError) as info:
+        await session.send(GENERATE)
+    assert info.value.registration_url
+    assert info.value.registration_url.startswith("https://nemovideo.com/register?bind=anon_")
+    assert messages_sent(nemo_emulator) == [GENERATE]
+
+
+async def test_cut_stream_is_recovered_from_state_without_resending(
+    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+) -> None:
+    session = await nemo.sessions.create()
+    quiet_agent.faults.add("run_sse", "cut_stream", after=2)
+    reply = await session.send(GENERATE, recovery=Recovery(first_wait=1.0, wait=0.5, max_reads=5))
+    assert reply.recovered
+    assert session.draft.is_ready
+    assert "Added a Video track" in reply.text
+    assert messages_sent(quiet_agent) == [GENERATE]
+
+
+async def test_cut_stream_with_no_change_raises_after_the_documented_reads(
+    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+) -> None:
+    session = await nemo.sessions.create()
+    quiet_agent.faults.add("run_sse", "cut_stream", after=1)
+    reads_before = requests_to(quiet_agent, "state")
+    with pytest.raises(StreamDisconnected, match="did not change in 3 reads"):
+        await session.send("hello there", recovery=FAST)
+    assert requests_to(quiet_agent, "state") - reads_before == 1 + 3  # the draft before, then 3 reads
+    assert messages_sent(quiet_agent) == ["hello there"]
+
+
+async def test_dropped_before_headers_is_not_resent(
+    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+) -> None:
+    session = await nemo.sessions.create()
+    quiet_agent.faults.add("run_sse", "drop_before_headers")
+    with pytest.raises(StreamDisconnected, match="did not change"):
+        await session.send("hello there", recovery=FAST)
+    assert requests_to(quiet_agent, "run_sse") == 1
+
+
+async def test_heartbeats_only_ends_in_a_clear_timeout(
+    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+) -> None:
+    session = await nemo.sessions.create()
+    quiet_agent.faults.add("run_sse", "heartbeats_only", seconds=5)
+    timeouts = StreamTimeouts(heartbeats_only=0.5)
+    async with session.stream("hello there", timeouts=timeouts) as events:
+        with pytest.raises(StreamTimeout, match="only heartbeats"):
+            await drain(events)
+    assert messages_sent(quiet_agent) == ["hello there"]
+
+
+async def test_still_working_notices(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+    quiet_agent.configure(generation_seconds=1.2, heartbeat_interval=0.05)
+    session = await nemo.sessions.create()
+    notices: list[float] = []
+    await session.send(GENERATE, timeouts=StreamTimeouts(notice_every=0.3), on_heartbeat=notices.append)
+    assert len(notices) >= 2
+    assert all(n >= 0.3 for n in notices)
+
+
+async def test_total_timeout(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+    quiet_agent.configure(generation_seconds=3)
+    session = await nemo.sessions.create()
+    async with session.stream(GENERATE, timeouts=StreamTimeouts(total=0.4)) as events:
+        with pytest.raises(StreamTimeout, match=r"longer than 0\.4 s"):
+            await drain(events)
+
+
+async def test_malformed_frame_is_an_agent_error(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+    session = await nemo.sessions.create()
+    quiet_agent.faults.add("run_sse", "malformed_json")
+    with pytest.raises(AgentError, match="not JSON"):
+        await session.send("hello there")
+    assert messages_sent(quiet_agent) == ["hello there"]
+
+
+async def test_emulator_drafts_round_trip_exactly(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+    session = await nemo.sessions.create()
+    await session.send(GENERATE)
+    raw = quiet_agent.session_state(session.id)["draft"]
+    state = await session.state()
+    assert json.dumps(state.draft.model_dump(by_alias=True)) == json.dumps(raw)
+    assert state.draft.to_api() == raw
