@@ -30,6 +30,8 @@ TOKEN_PATH = "/api/auth/anonymous-token"
 TOKEN_LIFETIME = 7 * 24 * 3600.0
 EXPIRY_MARGIN = 60.0
 ATTRIBUTION_PREFIX = "x-skill-"
+SEND_ONCE = "nemovideo.send_once"
+"""Request extension: never repeat this request, even after a refused token (a chat message)."""
 
 log = logging.getLogger("nemovideo")
 
@@ -210,7 +212,7 @@ class NemoAuth(httpx.Auth):
                 if self._token is token:
                     self._token = None
                     await anyio.to_thread.run_sync(self._store.forget, token)
-            if not _replayable(request):
+            if request.extensions.get(SEND_ONCE) or not _replayable(request):
                 return  # the caller sees the 1001 answer; its next call fetches a new token
             token = None
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from . import _retry
-from ._auth import NemoAuth, TokenRequestFailed
+from ._auth import SEND_ONCE, NemoAuth, TokenRequestFailed
 from ._config import Config
 from ._errors import (
     APIConnectionError,
@@ -155,8 +155,10 @@ class Requestor:
         *,
         idempotent: bool,
         what: str,
+        send_once: bool = False,
     ) -> Any:
-        """Run ``call`` under the retry policy. ``idempotent`` says whether a sent request may repeat."""
+        """Run ``call`` under the retry policy. ``idempotent`` says whether a sent request may repeat;
+        ``send_once`` that nothing but a connect failure may (see ``_retry.should_retry``)."""
         config = self.config
 
         def retry(state: RetryCallState) -> bool:
@@ -167,7 +169,11 @@ class Requestor:
             if isinstance(after, (int, float)) and after > config.max_retry_wait:
                 return False
             return _retry.should_retry(
-                exc, attempt=state.attempt_number, max_retries=config.max_retries, idempotent=idempotent
+                exc,
+                attempt=state.attempt_number,
+                max_retries=config.max_retries,
+                idempotent=idempotent,
+                send_once=send_once,
             )
 
         def wait(state: RetryCallState) -> float:
@@ -220,14 +226,14 @@ class Requestor:
         return result
 
     @asynccontextmanager
-    async def stream(
-        self, request: httpx.Request, *, idempotent: bool = False
-    ) -> AsyncIterator[httpx.Response]:
-        """Open a streamed response; an error status raises before the body is read further.
+    async def stream(self, request: httpx.Request) -> AsyncIterator[httpx.Response]:
+        """Open a streamed response for a request that must be sent once (a chat message).
 
-        Only failures before the request left (or a 429 refusal) are retried, unless ``idempotent``.
+        An error status raises before the body is read further. Only a failure to connect is retried;
+        the auth layer does not repeat it either (``SEND_ONCE``).
         """
         endpoint = f"{request.method} {request.url.path}"
+        request.extensions[SEND_ONCE] = True
 
         async def once() -> httpx.Response:
             response = await self.send(request, stream=True)
@@ -239,7 +245,7 @@ class Requestor:
                 raise self.error_from(response, endpoint=endpoint)
             return response
 
-        response: httpx.Response = await self.retrying(once, idempotent=idempotent, what=endpoint)
+        response: httpx.Response = await self.retrying(once, idempotent=False, send_once=True, what=endpoint)
         try:
             yield response
         finally:
@@ -290,16 +296,21 @@ class Requestor:
             body=body.model_dump(exclude_none=True) if body is not None else None,
         )
         if isinstance(error, AuthenticationError):
-            error.hint = self._auth_hint()
+            error.hint = self._auth_hint(response)
         return error
 
-    def _auth_hint(self) -> str:
+    def _auth_hint(self, response: httpx.Response) -> str:
         if self.config.token_source == "argument":
             return "The token passed to NemoClient(token=...) is invalid or expired: pass a valid one."
         if self.config.token_source == "environment":
             return (
                 "The token in NEMO_TOKEN is invalid or expired: set a valid one, or unset NEMO_TOKEN to use "
                 "an anonymous token."
+            )
+        if response.request.extensions.get(SEND_ONCE):
+            return (
+                "The anonymous token had expired (they last 7 days); the SDK dropped it and fetches a new "
+                "one on the next request. The message was refused, not processed: send it again."
             )
         return (
             "The anonymous token was refused even after the SDK fetched a new one. Anonymous tokens last "

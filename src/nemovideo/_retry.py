@@ -1,8 +1,9 @@
 """The retry policy: the documented error table plus transport faults, as data and small pure functions.
 
 Only what is safe to repeat is repeated: a request that never left (connect failures), a rejected one
-(429), and requests marked idempotent (GETs, a render start with its fixed id). A chat message or an upload
-whose body started to go out is never repeated: it may have landed, and repeating it could charge twice.
+(429), and requests marked idempotent (GETs, a render start with its fixed id). A chat message is sent
+once: only a failure to connect is retried. An upload whose body started to go out is not repeated: it may
+have landed, and repeating it could charge twice.
 """
 
 from __future__ import annotations
@@ -65,10 +66,18 @@ def rule_for(error: NemoError) -> Rule | None:
     return None
 
 
-def should_retry(error: BaseException, *, attempt: int, max_retries: int, idempotent: bool) -> bool:
-    """``attempt`` counts from 1: the attempt that just failed."""
+def should_retry(
+    error: BaseException, *, attempt: int, max_retries: int, idempotent: bool, send_once: bool = False
+) -> bool:
+    """``attempt`` counts from 1: the attempt that just failed.
+
+    ``send_once`` (a chat message) allows only a repeat of a request that never left the client: not even
+    a refusal (429, 1001) is answered by sending the message again.
+    """
     if not isinstance(error, NemoError) or attempt > max_retries:
         return False
+    if send_once:
+        return isinstance(error, APIConnectionError) and not error.sent
     rule = rule_for(error)
     if rule is None:
         return False

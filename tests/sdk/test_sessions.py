@@ -242,3 +242,50 @@ async def test_emulator_drafts_round_trip_exactly(nemo: nemovideo.NemoClient, qu
     state = await session.state()
     assert json.dumps(state.draft.model_dump(by_alias=True)) == json.dumps(raw)
     assert state.draft.to_api() == raw
+
+
+RUN_SSE_FAULTS: list[tuple[str, dict[str, float], type[Exception] | None]] = [
+    ("status", {"status": 503}, nemovideo.ServerError),
+    ("rate_limit", {"retry_after": 1}, nemovideo.RateLimitError),
+    ("latency", {"seconds": 0.2}, None),
+    ("drop_before_headers", {}, StreamDisconnected),
+    ("drop_after_headers", {}, StreamDisconnected),
+    ("cut_stream", {"after": 1}, StreamDisconnected),
+    ("heartbeats_only", {"seconds": 1}, StreamDisconnected),
+    ("malformed_json", {}, AgentError),
+    ("expire_token", {}, nemovideo.AuthenticationError),
+]
+
+
+@pytest.mark.parametrize(("kind", "params", "outcome"), RUN_SSE_FAULTS, ids=[f[0] for f in RUN_SSE_FAULTS])
+async def test_no_message_is_ever_sent_twice(
+    nemo: nemovideo.NemoClient,
+    quiet_agent: Emulator,
+    waits: list[float],
+    kind: str,
+    params: dict[str, float],
+    outcome: type[Exception] | None,
+) -> None:
+    session = await nemo.sessions.create()
+    quiet_agent.faults.add("run_sse", kind, **params)
+    timeouts = StreamTimeouts(heartbeats_only=0.3)
+    if outcome is None:
+        reply = await session.send("hello there", recovery=FAST, timeouts=timeouts)
+        assert reply.text
+    else:
+        with pytest.raises(outcome):
+            await session.send("hello there", recovery=FAST, timeouts=timeouts)
+    assert requests_to(quiet_agent, "run_sse") == 1
+    assert waits == []  # nothing was retried
+
+
+async def test_an_expired_token_is_replaced_for_the_next_request(
+    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+) -> None:
+    session = await nemo.sessions.create()
+    quiet_agent.faults.add("run_sse", "expire_token")
+    with pytest.raises(nemovideo.AuthenticationError, match="send it again"):
+        await session.send("hello there", track_credits=False)
+    assert requests_to(quiet_agent, "anonymous_token") == 1
+    await nemo.credits.balance()
+    assert requests_to(quiet_agent, "anonymous_token") == 2
