@@ -126,3 +126,18 @@ def test_segments_without_ids_match_by_position() -> None:
     )
     kinds = [c.kind for c in a.diff(b).changes]
     assert kinds == ["draft_changed", "segment_changed", "segment_added"]
+
+
+def test_notebook_picture_has_a_lane_per_track_and_segments_to_scale() -> None:
+    import xml.etree.ElementTree as ET
+
+    draft = Draft.model_validate(SEED_TIMELINE)
+    svg = ET.fromstring(draft._repr_svg_())
+    ns = "{http://www.w3.org/2000/svg}"
+    bars = [r for r in svg.iter(f"{ns}rect") if r.get("rx") == "4"]
+    assert len(bars) == 3
+    widths = sorted(float(r.get("width", 0)) for r in bars)
+    assert widths[0] == pytest.approx(widths[2] * 0.3, rel=0.01)  # the 3 s title against 10 s tracks
+    texts = [t.text for t in svg.iter(f"{ns}text")]
+    assert {"Video", "BGM", "Title", "Lo-fi · 35%", "Urban Dreams"} <= set(texts)
+    assert "<figcaption>Timeline (3 tracks)" in draft._repr_html_()

@@ -165,6 +165,16 @@ class Draft(_Shaped):
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_svg_(self) -> str:
+        from ._svg import draft_svg
+
+        return draft_svg(self)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<figure>{self._repr_svg_()}<figcaption>{escape(self.summary())}</figcaption></figure>"
+
 
 def _seconds(ms: float) -> str:
     return f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
