@@ -19,6 +19,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """The parsers under 10,000 hypothesis examples per target (the normal suite runs a short profile)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "tests/fuzz", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"})
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")

@@ -51,15 +51,18 @@ class State(Model):
 
 
 class StateEnvelopeData(Model):
-    """The wire form: session fields beside a nested ``state`` object."""
+    """The wire form: session fields beside a nested ``state`` object, validated in one pass."""
 
     session_id: str | None = None
     task_id: str | None = None
     task_name: str | None = None
-    state: dict[str, Any] | None = None
+    state: State = Field(default_factory=State)
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _empty_state(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     def flatten(self) -> State:
-        inner = dict(self.state or {})
-        for key in ("session_id", "task_id", "task_name"):
-            inner.setdefault(key, getattr(self, key))
-        return State.model_validate(inner)
+        known = {k: getattr(self, k) for k in ("session_id", "task_id", "task_name") if getattr(self, k)}
+        return self.state.model_copy(update=known)
