@@ -94,6 +94,7 @@ def test_parser_never_raises_on_json_or_bytes(data: str) -> None:
     assert all(isinstance(e, EVENT_TYPES) for e in parse_data(data))
 
 
+REQUEST = httpx.Request("GET", "http://127.0.0.1:1/x")
 REQUESTOR = Requestor(Config.resolve(api_url="http://127.0.0.1:1"), httpx.AsyncClient(), NemoAuth(Config()))
 
 
@@ -103,7 +104,9 @@ REQUESTOR = Requestor(Config.resolve(api_url="http://127.0.0.1:1"), httpx.AsyncC
     st.sampled_from(["application/json", "text/html", ""]),
 )
 def test_envelope_decoder_raises_only_documented_errors(status: int, body: bytes, ctype: str) -> None:
-    response = httpx.Response(status, content=body, headers={"content-type": ctype} if ctype else {})
+    response = httpx.Response(
+        status, content=body, headers={"content-type": ctype} if ctype else {}, request=REQUEST
+    )
     try:
         credits = REQUESTOR.decode(response, Credits, envelope="code", endpoint="GET /x")
     except NemoError:
@@ -125,7 +128,7 @@ def test_state_envelope_mutations(value: Any, where: str) -> None:
         body["data"]["state"] = value
     else:
         body["data"]["state"]["draft"] = value
-    response = httpx.Response(200, content=json.dumps(body).encode())
+    response = httpx.Response(200, content=json.dumps(body).encode(), request=REQUEST)
     try:
         data = REQUESTOR.decode(response, StateEnvelopeData, envelope="code", endpoint="GET /state")
         state = data.flatten()

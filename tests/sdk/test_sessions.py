@@ -279,7 +279,7 @@ async def test_no_message_is_ever_sent_twice(
     assert waits == []  # nothing was retried
 
 
-async def test_an_expired_token_is_replaced_for_the_next_request(
+async def test_after_an_expired_token_the_next_message_goes_through(
     nemo: nemovideo.NemoClient, quiet_agent: Emulator
 ) -> None:
     session = await nemo.sessions.create()
@@ -287,5 +287,7 @@ async def test_an_expired_token_is_replaced_for_the_next_request(
     with pytest.raises(nemovideo.AuthenticationError, match="send it again"):
         await session.send("hello there", track_credits=False)
     assert requests_to(quiet_agent, "anonymous_token") == 1
-    await nemo.credits.balance()
+    reply = await session.send("hello there")
+    assert reply.text
     assert requests_to(quiet_agent, "anonymous_token") == 2
+    assert requests_to(quiet_agent, "run_sse") == 2  # the refused one (never processed), then this one

@@ -117,6 +117,8 @@ class Store:
         self.client_issues: dict[str, list[float]] = {}
         self.ip_issues: dict[str, list[float]] = {}
         self.users: dict[str, User] = {}
+        self.client_users: dict[str, str] = {}
+        """client id -> its anonymous user: a new token after expiry keeps the user's sessions and credits."""
         self.sessions: dict[str, Session] = {}
         self.renders: dict[str, RenderJob] = {}
         self.upload_count = 0
@@ -148,8 +150,10 @@ class Store:
             return None
         if len(by_ip) >= self.settings.tokens_per_ip:
             return None
-        user = User(f"anon_{self.hex(16)}", self.settings.credits)
+        known = self.client_users.get(client_id)
+        user = self.users[known] if known else User(f"anon_{self.hex(16)}", self.settings.credits)
         self.users[user.user_id] = user
+        self.client_users[client_id] = user.user_id
         token = Token(
             f"nmv_usr_{self.hex(32)}", user.user_id, client_id, ip, now, now + self.settings.token_ttl
         )
