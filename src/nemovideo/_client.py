@@ -15,8 +15,10 @@ from ._config import Config
 from ._http import Requestor
 from ._version import __version__
 from .resources.credits import CreditsResource
+from .resources.render import RenderResource
 from .resources.sessions import SessionsResource
 from .resources.state import StateResource
+from .resources.uploads import UploadsResource
 
 USER_AGENT = f"nemovideo-python/{__version__}"
 
@@ -120,8 +122,18 @@ class NemoClient:
         return StateResource(self._requestor)
 
     @cached_property
+    def uploads(self) -> UploadsResource:
+        return UploadsResource(self._requestor)
+
+    @cached_property
+    def render(self) -> RenderResource:
+        return RenderResource(self._requestor)
+
+    @cached_property
     def sessions(self) -> SessionsResource:
-        return SessionsResource(self._requestor, state=self.state, credits=self.credits)
+        return SessionsResource(
+            self._requestor, state=self.state, credits=self.credits, uploads=self.uploads, render=self.render
+        )
 
     async def aclose(self) -> None:
         if self._owns_http:

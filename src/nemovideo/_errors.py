@@ -20,6 +20,12 @@ The hierarchy::
     │   ├── BadRequestError           other 4xx (validation errors and the like)
     │   └── ServerError               5xx and 408
     ├── AgentError                the agent's turn failed mid-stream (an error frame)
+    ├── DraftNotReadyError        the draft has nothing to export yet (checked before sending)
+    ├── RenderError               a render job gave no video (job, render_id)
+    │   ├── RenderFailedError     the job failed (its error says why)
+    │   ├── RenderCancelledError  the job was cancelled
+    │   └── RenderTimeoutError    our deadline passed first (cancelled: whether the job was stopped)
+    ├── DownloadError             the video could not be saved; nothing was left at the target path
     └── TransportError                no usable answer came back
         ├── APIConnectionError        could not connect, or the connection broke
         │   ├── APITimeoutError       a timeout expired
@@ -43,6 +49,8 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "DownloadError",
+    "DraftNotReadyError",
     "ExportBlockedError",
     "FileTooLargeError",
     "InsufficientCreditsError",
@@ -50,6 +58,10 @@ __all__ = [
     "NemoError",
     "ProtocolError",
     "RateLimitError",
+    "RenderCancelledError",
+    "RenderError",
+    "RenderFailedError",
+    "RenderTimeoutError",
     "ServerError",
     "SessionNotFoundError",
     "StreamDisconnected",
@@ -110,6 +122,43 @@ class AgentError(NemoError):
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(redact(message))
         self.code = code
+
+
+class DraftNotReadyError(NemoError, ValueError):
+    """The draft has no track with segments, so there is nothing to export. Nothing was sent."""
+
+
+class RenderError(NemoError):
+    """A render job ended without a video. ``job`` is its last known state (None if never read)."""
+
+    def __init__(self, message: str, *, render_id: str, job: Any = None) -> None:
+        super().__init__(redact(message))
+        self.render_id = render_id
+        self.job = job
+
+
+class RenderFailedError(RenderError):
+    """The render job failed on the server; the message carries the job's own error."""
+
+
+class RenderCancelledError(RenderError):
+    """The render job was cancelled (by ``cancel()`` or elsewhere) before it finished."""
+
+
+class RenderTimeoutError(RenderError):
+    """Our deadline passed before the job finished. ``cancelled`` says whether the job was stopped;
+    if not, it keeps running and ``nemo.render.wait(render_id)`` picks it up again."""
+
+    def __init__(self, message: str, *, render_id: str, job: Any = None, cancelled: bool = False) -> None:
+        super().__init__(message, render_id=render_id, job=job)
+        self.cancelled = cancelled
+
+
+class DownloadError(NemoError):
+    """The rendered video could not be saved. No file was left at the target path (nor a temporary one)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 class ProtocolError(TransportError):

@@ -6,6 +6,7 @@ circle forms between the client, the resources and the handle.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,15 +19,22 @@ from ._router import translate
 from .models.credits import Credits
 from .models.draft import Draft
 from .models.events import Event, StreamError, Text, TextDelta, ToolCall, ToolResult
+from .models.render import RenderJob
 from .models.reply import Reply
 from .models.session import SessionInfo
 from .models.state import State
+from .models.upload import UploadedFile
 
 if TYPE_CHECKING:
+    from ._files import FileInput, ProgressHook
     from ._sse import EventStream, StreamTimeouts
     from .resources.credits import CreditsResource
+    from .resources.render import Quality, RenderResource, Video
     from .resources.sessions import SessionsResource
     from .resources.state import StateResource
+    from .resources.uploads import UploadsResource
+
+EXPORT_DEADLINE = 300.0
 
 
 @dataclass(frozen=True)
@@ -48,12 +56,16 @@ class Session:
         sessions: SessionsResource,
         state: StateResource,
         credits: CreditsResource,
+        uploads: UploadsResource,
+        render: RenderResource,
         web_url: str,
     ) -> None:
         self.info = info
         self._sessions = sessions
         self._state = state
         self._credits = credits
+        self._uploads = uploads
+        self._render = render
         self._web_url = web_url
         self._draft: Draft | None = None
 
@@ -88,6 +100,40 @@ class Session:
         state = await self._state.latest(self.id)
         self._draft = state.draft
         return state
+
+    async def upload(self, *files: FileInput, on_progress: ProgressHook | None = None) -> list[UploadedFile]:
+        """Add media to this session (see ``nemo.uploads.upload``): checked locally first, then streamed."""
+        return await self._uploads.upload(self.id, *files, on_progress=on_progress)
+
+    async def export(
+        self,
+        quality: Quality = "high",
+        *,
+        on_progress: Callable[[RenderJob], object] | None = None,
+        poll_interval: float | None = None,
+        deadline: float | None = EXPORT_DEADLINE,
+        cancel_on_timeout: bool = False,
+        download_to: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+    ) -> Video:
+        """Render the current timeline to MP4: read state, start, wait (see ``nemo.render.export``).
+
+        Returns a ``Video``; ``await video.download(path)`` saves it, or pass ``download_to`` to save it
+        here. A timeline with nothing on it raises ``DraftNotReadyError`` before any render starts.
+        """
+        draft = (await self.state()).draft
+        video = await self._render.export(
+            self.id,
+            draft,
+            quality=quality,
+            on_progress=on_progress,
+            poll_interval=poll_interval,
+            deadline=deadline,
+            cancel_on_timeout=cancel_on_timeout,
+        )
+        if download_to is not None:
+            await video.download(download_to, overwrite=overwrite)
+        return video
 
     @asynccontextmanager
     async def stream(

@@ -3,9 +3,11 @@
 from .credits import Credits
 from .draft import Change, Draft, DraftDiff, Segment, Track, TrackType
 from .events import Event, Heartbeat, Media, StateDelta, StreamError, Text, TextDelta, ToolCall, ToolResult
+from .render import RenderJob, RenderStatus
 from .reply import Reply
 from .session import SessionInfo
 from .state import MediaInfo, State
+from .upload import UploadedFile
 
 __all__ = [
     "Change",
@@ -16,6 +18,8 @@ __all__ = [
     "Heartbeat",
     "Media",
     "MediaInfo",
+    "RenderJob",
+    "RenderStatus",
     "Reply",
     "Segment",
     "SessionInfo",
@@ -28,4 +32,5 @@ __all__ = [
     "ToolResult",
     "Track",
     "TrackType",
+    "UploadedFile",
 ]

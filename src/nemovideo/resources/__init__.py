@@ -1,7 +1,16 @@
 """API resources. Each holds a ``Requestor`` and is usable without the ``Session`` handle."""
 
 from .credits import CreditsResource
+from .render import RenderResource, Video
 from .sessions import SessionsResource
 from .state import StateResource
+from .uploads import UploadsResource
 
-__all__ = ["CreditsResource", "SessionsResource", "StateResource"]
+__all__ = [
+    "CreditsResource",
+    "RenderResource",
+    "SessionsResource",
+    "StateResource",
+    "UploadsResource",
+    "Video",
+]

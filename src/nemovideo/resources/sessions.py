@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from .._http import Requestor
     from ..session import Session
     from .credits import CreditsResource
+    from .render import RenderResource
     from .state import StateResource
+    from .uploads import UploadsResource
 
 CREATE_PATH = "/api/tasks/me/with-session/nemo_agent"
 RUN_SSE_PATH = "/run_sse"
@@ -33,10 +35,20 @@ def run_sse_body(session_id: str, text: str) -> dict[str, Any]:
 
 
 class SessionsResource(Resource):
-    def __init__(self, requestor: Requestor, *, state: StateResource, credits: CreditsResource) -> None:
+    def __init__(
+        self,
+        requestor: Requestor,
+        *,
+        state: StateResource,
+        credits: CreditsResource,
+        uploads: UploadsResource,
+        render: RenderResource,
+    ) -> None:
         super().__init__(requestor)
         self._state = state
         self._credits = credits
+        self._uploads = uploads
+        self._render = render
 
     async def create(self, *, language: str | None = None, task_name: str = "project") -> Session:
         """Start a session (a timeline of its own). Not retried once sent: a retry could make a second one."""
@@ -56,6 +68,8 @@ class SessionsResource(Resource):
             sessions=self,
             state=self._state,
             credits=self._credits,
+            uploads=self._uploads,
+            render=self._render,
             web_url=self._requestor.config.web_url,
         )
 

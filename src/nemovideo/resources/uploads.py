@@ -1,0 +1,93 @@
+"""``nemo.uploads``: put media into a session, from local files or from URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote, urlsplit
+
+from .._errors import APIConnectionError, ServerError
+from .._files import MAX_FILE_SIZE, FileInput, MultipartBody, ProgressHook, prepare
+from ..models.upload import UploadedFile, UploadResult
+from ._base import Resource
+
+MAY_HAVE_LANDED = (
+    "The upload was not repeated because it may have landed: check the session's media "
+    "(`await session.state()`, video_infos) before uploading again."
+)
+
+
+def upload_path(session_id: str) -> str:
+    return f"/api/upload-video/nemo_agent/me/{quote(session_id, safe='')}"
+
+
+class UploadsResource(Resource):
+    async def upload(
+        self,
+        session_id: str,
+        *files: FileInput,
+        on_progress: ProgressHook | None = None,
+        max_file_size: int = MAX_FILE_SIZE,
+    ) -> list[UploadedFile]:
+        """Upload files in one request: paths, binary file objects, or ``(filename, content)`` pairs whose
+        content is bytes, a binary file or an async byte iterator.
+
+        Every file is checked first (exists and is readable, an accepted type by extension and by its first
+        bytes, at most ``max_file_size`` bytes), so a bad one raises ``FileNotFoundError``,
+        ``UnsupportedFileError`` or ``FileTooLargeError`` with nothing sent. Files are streamed from disk;
+        content of unknown length (async iterators, pipes) is first spooled to a temporary file so its size
+        is known. ``on_progress(bytes_sent, total)`` follows the request body. Once the body started to go
+        out, a failure is not retried: the upload may have landed.
+        """
+        local = await prepare(files, max_file_size=max_file_size)
+        requestor = self._requestor
+        path = upload_path(session_id)
+        endpoint = f"POST {path}"
+
+        async def once() -> list[UploadedFile]:
+            body = MultipartBody(local, on_progress)  # a fresh body per attempt: it is read as it is sent
+            request = requestor.build(
+                "POST", path, headers={"Content-Type": body.content_type, "Content-Length": str(body.length)}
+            )
+            request.stream = body
+            try:
+                response = await requestor.send(request)
+            finally:
+                await body.aclose()
+            return requestor.decode(response, UploadResult, envelope="code", endpoint=endpoint).files
+
+        try:
+            result: list[UploadedFile] = await requestor.retrying(once, idempotent=False, what=endpoint)
+        except APIConnectionError as exc:
+            if not exc.sent:
+                raise
+            raise type(exc)(f"{exc}. {MAY_HAVE_LANDED}", sent=True) from exc
+        except ServerError as exc:
+            exc.hint = f"{exc.hint} {MAY_HAVE_LANDED}"
+            raise
+        finally:
+            for item in local:
+                item.close()
+        return result
+
+    async def from_urls(self, session_id: str, urls: Sequence[str]) -> list[UploadedFile]:
+        """Have the API fetch media from ``http(s)`` URLs. Not retried once sent (it may have landed)."""
+        if isinstance(urls, str):
+            urls = [urls]
+        urls = list(urls)
+        if not urls:
+            raise ValueError("nothing to upload: pass one or more URLs")
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        data = await self._requestor.request(
+            "POST",
+            upload_path(session_id),
+            UploadResult,
+            json={"urls": urls, "source_type": "url"},
+            idempotent=False,
+        )
+        return data.files
+
+
+__all__ = ["UploadsResource"]
