@@ -141,3 +141,23 @@ def test_notebook_picture_has_a_lane_per_track_and_segments_to_scale() -> None:
     texts = [t.text for t in svg.iter(f"{ns}text")]
     assert {"Video", "BGM", "Title", "Lo-fi · 35%", "Urban Dreams"} <= set(texts)
     assert "<figcaption>Timeline (3 tracks)" in draft._repr_html_()
+
+
+def test_unexpected_types_read_as_none_and_go_back_unchanged() -> None:
+    raw = {
+        "t": [{"tt": 1, "m": "Music", "sg": [{"start": "0", "end": True, "volume": "35%", "name": 7}]}],
+        "d": "10s",
+    }
+    draft = Draft.model_validate(raw)
+    segment = draft.tracks[0].segments[0]
+    assert (segment.start, segment.end, segment.volume, segment.name) == (None, None, None, None)
+    assert draft.tracks[0].metadata is None
+    assert draft.to_api() == raw
+    assert json.dumps(draft.model_dump(by_alias=True)) == json.dumps(raw)
+
+
+def test_an_updated_copy_dumps_its_new_values() -> None:
+    draft = Draft.model_validate(SEED_TIMELINE)
+    longer = draft.model_copy(update={"declared_duration_ms": 20000})
+    assert longer.to_api()["d"] == 20000
+    assert draft.to_api()["d"] == 10000

@@ -58,17 +58,6 @@ def _server(
     return httpx.AsyncClient(transport=httpx.MockTransport(handler)), seen
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-
-    async def instant(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr("nemovideo._http._sleep", instant)
-    return recorded
-
-
 @pytest.mark.parametrize("transport", ["json", "http"])
 @pytest.mark.parametrize("code", sorted(TABLE))
 async def test_code_maps_to_its_class(code: int, transport: str, waits: list[float]) -> None:

@@ -2,17 +2,22 @@
 
 Segment fields are not documented publicly, so every key the SDK does not know is kept, and
 ``draft.model_dump(by_alias=True)`` gives back the server's JSON exactly (same keys, same order, same
-values): a draft read from state goes back into render unchanged. ``d`` (duration, ms) and ``m``
+values, as read): a draft read from state goes back into render unchanged. ``d`` (duration, ms) and ``m``
 (metadata) are accepted on the draft, on a track and on a segment, since sources differ on where they live.
+
+The readable fields are a best-effort view: a value of an unexpected type reads as None rather than
+failing the whole state, and never changes what is sent back.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    BeforeValidator,
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
@@ -24,7 +29,26 @@ from pydantic import (
 
 from ._base import Model
 
-Number = int | float
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+
+def _number(value: Any) -> Any:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _text(value: Any) -> Any:
+    return value if isinstance(value, str) else None
+
+
+def _mapping(value: Any) -> Any:
+    return value if isinstance(value, dict) else None
+
+
+Number = Annotated[int | float | None, BeforeValidator(_number)]
+"""A number, or None for anything else (a string, a bool): the raw value is still sent back as it was."""
+Text = Annotated[str | None, BeforeValidator(_text)]
+Meta = Annotated[dict[str, Any] | None, BeforeValidator(_mapping)]
 
 
 class TrackType(enum.IntEnum):
@@ -49,41 +73,53 @@ class TrackType(enum.IntEnum):
 
 
 class _Shaped(Model):
-    """Dumps by alias in the key order it was read in, and only the keys it was given."""
+    """Dumps by alias exactly what it read: the same keys in the same order with the same values.
 
-    _keys: tuple[str, ...] | None = PrivateAttr(default=None)
+    Nested drafts, tracks and segments dump themselves the same way; every other value is the one read.
+    ``model_copy(update=...)`` forgets the original, so an updated copy dumps its fields as they are.
+    """
+
+    _nested: ClassVar[frozenset[str]] = frozenset()
+    _raw: dict[str, Any] | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
-    def _remember_keys(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+    def _remember(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
         obj = handler(data)
         if isinstance(data, dict) and isinstance(obj, _Shaped):
-            obj._keys = tuple(data)
+            obj._raw = data
         return obj
 
     @model_serializer(mode="wrap")
-    def _keep_shape(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+    def _as_read(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
         out = handler(self)
-        if info.by_alias and self._keys is not None and isinstance(out, dict):
-            return {key: out[key] for key in self._keys if key in out}
+        raw = self._raw
+        if info.by_alias and raw is not None and isinstance(out, dict):
+            return {key: out[key] if key in self._nested else raw[key] for key in raw}
         return out
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._raw = None
+        return copy
 
 
 class Segment(_Shaped):
     """One piece of a track. Only ``start``/``end`` (ms) and a label are read; the rest is kept as is."""
 
-    id: str | None = None
-    name: str | None = None
-    text: str | None = None
-    kind: str | None = None
-    start: Number | None = None
+    id: Text = None
+    name: Text = None
+    text: Text = None
+    kind: Text = None
+    start: Number = None
     """Start on the timeline, ms."""
-    end: Number | None = None
+    end: Number = None
     """End on the timeline, ms."""
-    volume: Number | None = None
+    volume: Number = None
     """Audio volume, percent."""
-    duration_ms: Number | None = Field(default=None, alias="d")
-    metadata: dict[str, Any] | None = Field(default=None, alias="m")
+    duration_ms: Number = Field(default=None, alias="d")
+    metadata: Meta = Field(default=None, alias="m")
 
     @property
     def start_ms(self) -> float:
@@ -109,10 +145,12 @@ class Segment(_Shaped):
 
 
 class Track(_Shaped):
+    _nested = frozenset({"sg"})
+
     type: TrackType = Field(alias="tt")
     segments: list[Segment] = Field(default_factory=list, alias="sg")
-    duration_ms: Number | None = Field(default=None, alias="d")
-    metadata: dict[str, Any] | None = Field(default=None, alias="m")
+    duration_ms: Number = Field(default=None, alias="d")
+    metadata: Meta = Field(default=None, alias="m")
 
     @property
     def label(self) -> str:
@@ -123,9 +161,11 @@ class Track(_Shaped):
 class Draft(_Shaped):
     """A timeline. Compare two with ``diff``; print one with ``summary``; render it when ``is_ready``."""
 
+    _nested = frozenset({"t"})
+
     tracks: list[Track] = Field(default_factory=list, alias="t")
-    declared_duration_ms: Number | None = Field(default=None, alias="d")
-    metadata: dict[str, Any] | None = Field(default=None, alias="m")
+    declared_duration_ms: Number = Field(default=None, alias="d")
+    metadata: Meta = Field(default=None, alias="m")
 
     @property
     def duration_ms(self) -> float:
