@@ -14,10 +14,10 @@ import errno
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 from urllib.parse import unquote, urlsplit
 
 import anyio
@@ -121,11 +121,16 @@ async def save(
     try:
         written = 0
         try:
-            async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                await file.write(chunk)
-                written += len(chunk)
-                if on_progress is not None:
-                    on_progress(written, expected)
+            body = cast("AsyncGenerator[bytes, None]", response.aiter_bytes(CHUNK_SIZE))  # a generator
+            async with aclosing(body) as chunks:
+                async for chunk in chunks:
+                    # Shielded, so a cancellation lands in the next network read and unwinds httpx's
+                    # stream from the inside rather than leaving its generators suspended.
+                    with anyio.CancelScope(shield=True):
+                        await file.write(chunk)
+                    written += len(chunk)
+                    if on_progress is not None:
+                        on_progress(written, expected)
         except httpx.HTTPError as exc:
             raise DownloadError(
                 f"the download from {display_url(str(response.url))} broke after {written} bytes "

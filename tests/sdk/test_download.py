@@ -1,0 +1,201 @@
+"""Downloads against the emulator: atomic, never with the token on the CDN, falling back to the API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+
+import nemovideo
+from nemovideo import DownloadError, RenderError, RenderStatus
+from nemovideo._download import save
+from nemovideo.emulator import Emulator
+from nemovideo.resources import render as render_module
+
+from ._media import rendered, session_id, tiny_draft
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def immediate(nemo_emulator: Emulator) -> Emulator:
+    nemo_emulator.configure(job_progression="immediate")
+    return nemo_emulator
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """An empty directory to download into."""
+    path = tmp_path / "out"
+    path.mkdir()
+    return path
+
+
+def files_in(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def entries(emulator: Emulator, endpoint: str) -> list[str | None]:
+    return [e.fault for e in emulator.log if e.endpoint == endpoint]
+
+
+async def test_download_from_the_cdn_without_the_token(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    progress: list[tuple[int, int | None]] = []
+    saved = await nemo.render.download(job, out / "a.mp4", on_progress=lambda n, t: progress.append((n, t)))
+    assert saved == out / "a.mp4"
+    size = saved.stat().st_size
+    assert progress[-1] == (size, size)
+    assert saved.read_bytes()[4:8] == b"ftyp"
+    [cdn] = [e for e in immediate.log if e.origin == "cdn"]
+    assert cdn.status == 200
+    assert not cdn.has_authorization
+    assert not [h for h in cdn.headers if h.startswith("x-skill-")]
+    assert entries(immediate, "render_download") == []
+    assert files_in(out) == ["a.mp4"]
+
+
+async def test_by_id_by_url_and_into_a_directory(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    assert job.output_url is not None
+    by_id = await nemo.render.download(job.id, out / "by_id.mp4")
+    by_url = await nemo.render.download(job.output_url, out / "by_url.mp4")
+    into = await nemo.render.download(job, out)
+    assert into == out / f"{job.id}.mp4"
+    assert by_id.read_bytes() == by_url.read_bytes() == into.read_bytes()
+    assert not any(e.has_authorization for e in immediate.log if e.origin == "cdn")
+
+
+async def test_refuses_to_overwrite_before_any_request(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    target = out / "mine.mp4"
+    target.write_bytes(b"precious")
+    immediate.clear_log()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        await nemo.render.download(job, target)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        await nemo.render.download(job, out / "no" / "such" / "dir.mp4")
+    assert immediate.log == []
+    assert target.read_bytes() == b"precious"
+    await nemo.render.download(job, target, overwrite=True)
+    assert target.read_bytes()[4:8] == b"ftyp"
+
+
+async def test_a_cut_cdn_download_falls_back_to_the_api(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    immediate.faults.add("cdn", "drop_after_headers")
+    saved = await nemo.render.download(job, out / "a.mp4")
+    assert saved.stat().st_size == job_size(immediate, job.id)
+    assert entries(immediate, "cdn") == ["drop_after_headers"]
+    [proxy] = [e for e in immediate.log if e.endpoint == "render_download"]
+    assert proxy.has_authorization
+    assert proxy.status == 200
+
+
+async def test_a_refused_cdn_falls_back_to_the_api(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    immediate.faults.add("cdn", "status", status=503)
+    await nemo.render.download(job, out / "a.mp4")
+    assert entries(immediate, "render_download") == [None]
+
+
+async def test_a_cut_download_leaves_no_file(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    immediate.faults.add("cdn", "drop_after_headers")
+    immediate.faults.add("render_download", "drop_after_headers")
+    with pytest.raises(DownloadError, match="the CDN failed") as raised:
+        await nemo.render.download(job, out / "a.mp4")
+    assert "Nothing was saved" in str(raised.value)
+    assert files_in(out) == []
+
+
+async def test_a_cancelled_download_leaves_no_file(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = await rendered(nemo)
+    monkeypatch.setattr("nemovideo._download.CHUNK_SIZE", 4096)
+    with anyio.CancelScope() as scope:
+        await nemo.render.download(job, out / "a.mp4", on_progress=lambda n, t: scope.cancel())
+    assert scope.cancelled_caught
+    assert files_in(out) == []
+
+
+async def test_an_unfinished_job_is_not_downloaded(
+    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, out: Path
+) -> None:
+    nemo_emulator.configure(job_progression="manual")
+    job = await nemo.render.start(await session_id(nemo), tiny_draft())
+    with pytest.raises(RenderError, match=r"is pending .*nemo\.render\.wait"):
+        await nemo.render.download(job, out / "a.mp4")
+    assert files_in(out) == []
+
+
+async def test_video_download_after_export(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video = await nemo.render.export(
+        await session_id(nemo), tiny_draft(), quality="draft", poll_interval=0.05
+    )
+    assert video.job.status is RenderStatus.COMPLETED
+    assert "token" not in repr(video)
+    started = time.perf_counter()
+    path = await video.download(out / "v.mp4")
+    elapsed = time.perf_counter() - started
+    assert video.path == path
+    with capsys.disabled():
+        size = path.stat().st_size
+        print(f"\ndownload of {size / 1000:.0f} kB: {elapsed * 1000:.1f} ms")
+
+
+async def test_a_short_body_is_refused(out: Path) -> None:
+    """The size is checked against Content-Length (a server that lies, or a proxy that truncates)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"x" * 60
+
+    def short(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Length": "100"}, content=body())
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(short)) as http,
+        http.stream("GET", "https://cdn.example/v.mp4") as response,
+    ):
+        with pytest.raises(DownloadError, match="60 of 100 bytes"):
+            await save(response, out / "v.mp4")
+    assert files_in(out) == []
+
+
+def test_default_names_stay_in_their_directory(out: Path) -> None:
+    from nemovideo._download import safe_name, target_path
+
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("..%2F..%2Fx.mp4") == "x.mp4"
+    assert safe_name("..") == "video.mp4"
+    assert target_path(out, "../evil.mp4", overwrite=False) == out / "evil.mp4"
+
+
+def job_size(emulator: Emulator, render_id: str) -> int:
+    path = emulator.ctx.store.renders[render_id].output_path
+    assert path is not None
+    return path.stat().st_size
+
+
+def test_render_module_paths_are_quoted() -> None:
+    assert render_module.job_path("a/b") == "/api/render/proxy/lambda/a%2Fb"
+    assert render_module.download_path("a b") == "/api/render/proxy/a%20b/download"
