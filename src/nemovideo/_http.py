@@ -158,46 +158,60 @@ class Requestor:
         send_once: bool = False,
     ) -> Any:
         """Run ``call`` under the retry policy. ``idempotent`` says whether a sent request may repeat;
-        ``send_once`` that nothing but a connect failure may (see ``_retry.should_retry``)."""
+        ``send_once`` that nothing but a connect failure may (see ``_retry.should_retry``).
+
+        The first attempt runs outside tenacity: most calls succeed, and tenacity's per-attempt
+        bookkeeping would double the SDK's own cost per call. Later attempts are tenacity's.
+        """
         config = self.config
 
-        def retry(state: RetryCallState) -> bool:
-            exc = state.outcome.exception() if state.outcome else None
-            if exc is None:
-                return False
+        def decide(exc: BaseException, attempt: int) -> bool:
             after = getattr(exc, "retry_after", None)
             if isinstance(after, (int, float)) and after > config.max_retry_wait:
                 return False
             return _retry.should_retry(
                 exc,
-                attempt=state.attempt_number,
+                attempt=attempt,
                 max_retries=config.max_retries,
                 idempotent=idempotent,
                 send_once=send_once,
             )
 
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            assert exc is not None
-            return _retry.retry_wait(exc, attempt=state.attempt_number, max_wait=config.max_retry_wait)
-
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
+        def announce(exc: BaseException | None, attempt: int, delay: float) -> None:
             log.info(
                 "retrying %s in %.2f s after %s (attempt %d of %d)",
                 what,
-                state.upcoming_sleep,
+                delay,
                 type(exc).__name__,
-                state.attempt_number + 1,
+                attempt + 1,
                 config.max_retries + 1,
             )
 
+        def failure(state: RetryCallState) -> BaseException:
+            exc = state.outcome.exception() if state.outcome else None
+            assert exc is not None
+            return exc
+
+        try:
+            return await call()
+        except NemoError as exc:
+            if not decide(exc, 1):
+                raise
+            delay = _retry.retry_wait(exc, attempt=1, max_wait=config.max_retry_wait)
+            announce(exc, 1, delay)
+            await _sleep(delay)
+
+        # tenacity counts from its own first attempt, which is our second
         retryer = AsyncRetrying(
-            stop=stop_after_attempt(config.max_retries + 1),
-            retry=retry,
-            wait=wait,
+            stop=stop_after_attempt(config.max_retries),
+            retry=lambda s: (
+                s.outcome is not None and s.outcome.failed and decide(failure(s), s.attempt_number + 1)
+            ),
+            wait=lambda s: _retry.retry_wait(
+                failure(s), attempt=s.attempt_number + 1, max_wait=config.max_retry_wait
+            ),
             sleep=_sleep,
-            before_sleep=before_sleep,
+            before_sleep=lambda s: announce(failure(s), s.attempt_number + 1, s.upcoming_sleep),
             reraise=True,
         )
         return await retryer(call)

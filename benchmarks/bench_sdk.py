@@ -1,0 +1,299 @@
+"""SDK benchmarks, each against a baseline measured in the same run.
+
+    .venv/bin/python benchmarks/bench_sdk.py [import] [overhead] [stream] [concurrency] [--json out.json]
+
+- import: `import nemovideo` vs `import httpx, pydantic` (the floor) and `import openai` when installed;
+  median of 20 fresh interpreters each.
+- overhead: 2,000 `credits.balance()` calls vs the same request with raw httpx + json + the same pydantic
+  validation, against an emulator in another process; median and p99 per call.
+- stream: a 100,000-event stream through `sessions.stream` vs raw httpx-sse + `json.loads`, from a
+  server in another process that replays recorded ADK frames; events per second.
+- concurrency: 500 sessions streaming at once on one client against the emulator: all complete, one
+  token request, wall time (baseline: one stream alone).
+
+Servers run in their own processes so that they do not share the client's interpreter lock.
+Not part of the test suite: numbers, not verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE.parent / "tests" / "fixtures" / "adk-sse"
+PY = sys.executable
+
+
+# --- servers in other processes --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def emulator(*args: str) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [PY, "-m", "nemovideo.emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+STREAM_SERVER = r"""
+import sys, json, uvicorn
+from pathlib import Path
+from starlette.applications import Starlette
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
+
+frames = []
+for path in sorted(Path(sys.argv[1]).glob("*.txt")):
+    frames += [line + "\n\n" for line in path.read_text().splitlines() if line.startswith("data: {")]
+count = int(sys.argv[2])
+body = "".join(frames[i % len(frames)] for i in range(count)).encode()
+
+async def run_sse(request):
+    async def chunks():
+        for i in range(0, len(body), 65536):
+            yield body[i : i + 65536]
+    return StreamingResponse(chunks(), media_type="text/event-stream")
+
+app = Starlette(routes=[Route("/run_sse", run_sse, methods=["POST"])])
+config = uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="error")
+uvicorn.Server(config).run()
+"""
+
+
+@contextlib.contextmanager
+def stream_server(events: int) -> Iterator[str]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([PY, "-c", STREAM_SERVER, str(FIXTURES), str(events), str(port)])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.post(url + "/nothing", timeout=0.2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+
+def _import_time(module: str, runs: int = 20) -> float | None:
+    times = []
+    for _ in range(runs):
+        code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+        out = subprocess.run([PY, "-c", code], capture_output=True, text=True)
+        if out.returncode != 0:
+            return None
+        times.append(float(out.stdout))
+    return statistics.median(times)
+
+
+def bench_import() -> dict[str, Any]:
+    sdk = _import_time("nemovideo")
+    floor = _import_time("httpx, pydantic")
+    openai = _import_time("openai")
+    assert sdk is not None and floor is not None
+    result = {"nemovideo_s": sdk, "httpx_pydantic_s": floor, "ratio_to_floor": sdk / floor}
+    print(
+        f"import: nemovideo {sdk * 1000:.0f} ms, httpx+pydantic {floor * 1000:.0f} ms -> x{sdk / floor:.2f}"
+    )
+    if openai is not None:
+        result.update(openai_s=openai, ratio_to_openai=sdk / openai)
+        print(f"        openai {openai * 1000:.0f} ms -> nemovideo is x{sdk / openai:.2f} of it")
+    else:
+        print("        openai is not installed here: no comparison")
+    return result
+
+
+# --- per-call overhead -----------------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _overhead(url: str, calls: int) -> dict[str, Any]:
+    import nemovideo
+    from nemovideo import Credits
+
+    with tempfile.TemporaryDirectory() as config:
+        async with nemovideo.NemoClient(api_url=url, config_dir=config) as nemo:
+            await nemo.credits.balance()  # token fetched, pool warm
+            token = nemo._requestor.auth._token
+            assert token is not None
+            headers = {
+                "Authorization": f"Bearer {token.token.get()}",
+                **nemo.config.attribution_headers(),
+            }
+            sdk, raw = [], []
+            async with httpx.AsyncClient() as http:
+                await http.get(url + "/api/credits/balance/simple", headers=headers)
+                for i in range(calls * 2):  # interleaved, so drift hits both alike
+                    t = time.perf_counter()
+                    if i % 2:
+                        await nemo.credits.balance()
+                        sdk.append(time.perf_counter() - t)
+                    else:
+                        r = await http.get(url + "/api/credits/balance/simple", headers=headers)
+                        Credits.model_validate(json.loads(r.content)["data"])
+                        raw.append(time.perf_counter() - t)
+    med = statistics.median(sdk) / statistics.median(raw)
+    p99 = _pct(sdk, 0.99) / _pct(raw, 0.99)
+    print(
+        f"overhead: {calls} calls; SDK median {statistics.median(sdk) * 1e3:.3f} ms, p99 {_pct(sdk, 0.99) * 1e3:.3f} ms;"
+        f" raw httpx median {statistics.median(raw) * 1e3:.3f} ms, p99 {_pct(raw, 0.99) * 1e3:.3f} ms"
+        f" -> median x{med:.3f}, p99 x{p99:.3f}"
+    )
+    return {
+        "calls": calls,
+        "sdk_median_ms": statistics.median(sdk) * 1e3,
+        "sdk_p99_ms": _pct(sdk, 0.99) * 1e3,
+        "raw_median_ms": statistics.median(raw) * 1e3,
+        "raw_p99_ms": _pct(raw, 0.99) * 1e3,
+        "median_ratio": med,
+        "p99_ratio": p99,
+    }
+
+
+def bench_overhead(calls: int = 2000) -> dict[str, Any]:
+    with emulator("--credits", "100") as url:
+        return anyio.run(_overhead, url, calls)
+
+
+# --- stream parsing --------------------------------------------------------------------------------
+
+
+async def _stream(url: str, events: int) -> dict[str, Any]:
+    from httpx_sse import aconnect_sse
+
+    import nemovideo
+
+    body = {"app_name": "nemo_agent", "user_id": "me", "session_id": "1", "new_message": {"role": "user"}}
+    async with httpx.AsyncClient(timeout=None) as http:
+        t = time.perf_counter()
+        count = 0
+        async with aconnect_sse(http, "POST", url + "/run_sse", json=body) as source:
+            async for sse in source.aiter_sse():
+                json.loads(sse.data)
+                count += 1
+        raw_s = time.perf_counter() - t
+    assert count == events, count
+    async with nemovideo.NemoClient(api_url=url, token="nmv_usr_bench") as nemo:
+        t = time.perf_counter()
+        typed = 0
+        async with nemo.sessions.stream("1", "go") as stream:
+            async for _ in stream:
+                typed += 1
+        sdk_s = time.perf_counter() - t
+    print(
+        f"stream: {events} frames; raw httpx-sse+json {events / raw_s:,.0f} frames/s, "
+        f"SDK {events / sdk_s:,.0f} frames/s ({typed} typed events) -> SDK takes x{sdk_s / raw_s:.2f} the time"
+    )
+    return {"frames": events, "raw_fps": events / raw_s, "sdk_fps": events / sdk_s, "ratio": sdk_s / raw_s}
+
+
+def bench_stream(events: int = 100_000) -> dict[str, Any]:
+    with stream_server(events) as url:
+        return anyio.run(_stream, url, events)
+
+
+# --- concurrency -----------------------------------------------------------------------------------
+
+
+async def _concurrency(url: str, sessions: int) -> dict[str, Any]:
+    import nemovideo
+
+    with tempfile.TemporaryDirectory() as config:
+        async with nemovideo.NemoClient(api_url=url, config_dir=config, timeout=300) as nemo:
+            made = []
+            for _ in range(sessions):
+                made.append(await nemo.sessions.create())
+            t = time.perf_counter()
+            await made[0].send("hello there", track_credits=False)
+            single = time.perf_counter() - t
+            done = 0
+
+            async def one(session: nemovideo.Session) -> None:
+                nonlocal done
+                reply = await session.send("hello there", track_credits=False)
+                assert reply.text
+                done += 1
+
+            t = time.perf_counter()
+            async with anyio.create_task_group() as tg:
+                for session in made:
+                    tg.start_soon(one, session)
+            wall = time.perf_counter() - t
+        log = httpx.get(url + "/_emulator/log").json()
+    entries = log if isinstance(log, list) else log.get("entries", [])
+    tokens = sum(1 for e in entries if e.get("endpoint") == "anonymous_token")
+    print(
+        f"concurrency: {done}/{sessions} sessions streamed at once in {wall:.2f} s "
+        f"(one alone: {single:.2f} s; x{wall / single:.1f}); token requests: {tokens}"
+    )
+    return {
+        "sessions": sessions,
+        "completed": done,
+        "wall_s": wall,
+        "single_s": single,
+        "token_requests": tokens,
+    }
+
+
+def bench_concurrency(sessions: int = 500) -> dict[str, Any]:
+    with emulator("--credits", "100000", "--silent-share", "0") as url:
+        return anyio.run(_concurrency, url, sessions)
+
+
+BENCHES = {
+    "import": bench_import,
+    "overhead": bench_overhead,
+    "stream": bench_stream,
+    "concurrency": bench_concurrency,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="SDK benchmarks against same-run baselines")
+    parser.add_argument("which", nargs="*", choices=[*BENCHES, []], default=list(BENCHES))
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    results = {name: BENCHES[name]() for name in args.which}
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
