@@ -105,9 +105,9 @@ def _megabytes(size: int) -> str:
 
 
 def _too_large(filename: str, size: int | None, limit: int) -> FileTooLargeError:
-    what = f"is {size:,} bytes" if size is not None else "is larger than that"
+    what = f"it is {size:,} bytes, over" if size is not None else "it is over"
     return FileTooLargeError(
-        f"cannot upload {filename!r}: it {what}, over the {_megabytes(limit)} limit per file",
+        f"cannot upload {filename!r}: {what} the {_megabytes(limit)} limit per file",
         hint=f"Files may be at most {_megabytes(limit)}: compress or trim it, or split it into parts.",
     )
 
