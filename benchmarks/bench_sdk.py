@@ -171,9 +171,9 @@ async def _overhead(url: str, calls: int) -> dict[str, Any]:
     med = statistics.median(sdk) / statistics.median(raw)
     p99 = _pct(sdk, 0.99) / _pct(raw, 0.99)
     print(
-        f"overhead: {calls} calls; SDK median {statistics.median(sdk) * 1e3:.3f} ms, p99 {_pct(sdk, 0.99) * 1e3:.3f} ms;"
-        f" raw httpx median {statistics.median(raw) * 1e3:.3f} ms, p99 {_pct(raw, 0.99) * 1e3:.3f} ms"
-        f" -> median x{med:.3f}, p99 x{p99:.3f}"
+        f"overhead: {calls} calls; SDK median {statistics.median(sdk) * 1e3:.3f} ms, "
+        f"p99 {_pct(sdk, 0.99) * 1e3:.3f} ms; raw httpx median {statistics.median(raw) * 1e3:.3f} ms, "
+        f"p99 {_pct(raw, 0.99) * 1e3:.3f} ms -> median x{med:.3f}, p99 x{p99:.3f}"
     )
     return {
         "calls": calls,
@@ -218,7 +218,8 @@ async def _stream(url: str, events: int) -> dict[str, Any]:
         sdk_s = time.perf_counter() - t
     print(
         f"stream: {events} frames; raw httpx-sse+json {events / raw_s:,.0f} frames/s, "
-        f"SDK {events / sdk_s:,.0f} frames/s ({typed} typed events) -> SDK takes x{sdk_s / raw_s:.2f} the time"
+        f"SDK {events / sdk_s:,.0f} frames/s ({typed} typed events) -> SDK takes x{sdk_s / raw_s:.2f} "
+        "the time"
     )
     return {"frames": events, "raw_fps": events / raw_s, "sdk_fps": events / sdk_s, "ratio": sdk_s / raw_s}
 
@@ -255,7 +256,8 @@ async def _concurrency(url: str, sessions: int) -> dict[str, Any]:
                 for session in made:
                     tg.start_soon(one, session)
             wall = time.perf_counter() - t
-        log = httpx.get(url + "/_emulator/log").json()
+        async with httpx.AsyncClient() as http:
+            log = (await http.get(url + "/_emulator/log")).json()
     entries = log if isinstance(log, list) else log.get("entries", [])
     tokens = sum(1 for e in entries if e.get("endpoint") == "anonymous_token")
     print(

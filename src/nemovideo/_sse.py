@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncGenerator, Callable
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +136,7 @@ def parse_data(data: str) -> list[Event]:
 
 
 def _events(frame: _Frame) -> list[Event]:
+    """Typed events from a validated frame (built with ``model_construct``: the values are checked)."""
     meta: dict[str, Any] = {
         "event_id": frame.id,
         "author": frame.author,
@@ -143,7 +146,7 @@ def _events(frame: _Frame) -> list[Event]:
         message = frame.error if isinstance(frame.error, str) else json.dumps(frame.error)
         details = frame.error_details or (frame.error if isinstance(frame.error, dict) else {})
         code = details.get("error_type") if isinstance(details.get("error_type"), str) else None
-        return [StreamError(message=message, code=code, details=details, **meta)]
+        return [StreamError.model_construct(message=message, code=code, details=details, **meta)]
     if frame.type is not None and not isinstance(frame.content, _Content):
         return _simple(frame)
 
@@ -155,32 +158,38 @@ def _events(frame: _Frame) -> list[Event]:
             continue  # reasoning, not for display
         if part.text is not None and not is_tool_answer:
             if frame.author == "system" and part.text.startswith("Error: "):
-                events.append(StreamError(message=part.text[len("Error: ") :], **meta))
+                events.append(StreamError.model_construct(message=part.text[len("Error: ") :], **meta))
             elif frame.partial:
-                events.append(TextDelta(text=part.text, **meta))
+                events.append(TextDelta.model_construct(text=part.text, **meta))
             else:
-                events.append(Text(text=part.text, **meta))
+                events.append(Text.model_construct(text=part.text, **meta))
         if part.function_call is not None and not frame.partial:
             call = part.function_call
-            events.append(ToolCall(id=call.id, name=call.name, args=call.args or {}, **meta))
+            events.append(ToolCall.model_construct(id=call.id, name=call.name, args=call.args or {}, **meta))
         if part.function_response is not None:
             answer = part.function_response
-            events.append(ToolResult(id=answer.id, name=answer.name, result=answer.response, **meta))
+            events.append(
+                ToolResult.model_construct(id=answer.id, name=answer.name, result=answer.response, **meta)
+            )
         if part.inline_data is not None and not frame.partial:
             blob = part.inline_data
-            events.append(Media(mime_type=blob.mime_type, data=_b64(blob.data), **meta))
+            events.append(Media.model_construct(mime_type=blob.mime_type, data=_b64(blob.data), **meta))
         if part.file_data is not None and not frame.partial:
             ref = part.file_data
-            events.append(Media(mime_type=ref.mime_type, uri=ref.file_uri, **meta))
+            events.append(Media.model_construct(mime_type=ref.mime_type, uri=ref.file_uri, **meta))
     actions = frame.actions
     if actions is not None and (actions.state_delta or actions.artifact_delta):
         events.append(
-            StateDelta(delta=actions.state_delta or {}, artifact_delta=actions.artifact_delta or {}, **meta)
+            StateDelta.model_construct(
+                delta=actions.state_delta or {}, artifact_delta=actions.artifact_delta or {}, **meta
+            )
         )
     if frame.error_code is not None or frame.error_message:
         code = str(frame.error_code) if frame.error_code is not None else None
         events.append(
-            StreamError(message=frame.error_message or f"the model failed ({code})", code=code, **meta)
+            StreamError.model_construct(
+                message=frame.error_message or f"the model failed ({code})", code=code, **meta
+            )
         )
     return events
 
@@ -188,17 +197,17 @@ def _events(frame: _Frame) -> list[Event]:
 def _simple(frame: _Frame) -> list[Event]:
     text = frame.content if isinstance(frame.content, str) else None
     if frame.type == "text" and text is not None:
-        return [Text(text=text)]
+        return [Text.model_construct(text=text)]
     if frame.type == "text_delta" and text is not None:
-        return [TextDelta(text=text)]
+        return [TextDelta.model_construct(text=text)]
     if frame.type == "tool_call" and frame.name:
-        return [ToolCall(name=frame.name, args=frame.args or {})]
+        return [ToolCall.model_construct(name=frame.name, args=frame.args or {})]
     if frame.type == "tool_result":
-        return [ToolResult(name=frame.name, result=frame.result)]
+        return [ToolResult.model_construct(name=frame.name, result=frame.result)]
     if frame.type == "heartbeat":
-        return [Heartbeat()]
+        return [Heartbeat.model_construct()]
     if frame.type == "error":
-        return [StreamError(message=text or "the agent failed")]
+        return [StreamError.model_construct(message=text or "the agent failed")]
     return []  # a type from a newer server: ignore, as with unknown keys
 
 
@@ -219,23 +228,12 @@ class StreamTimeouts:
     """How often ``on_heartbeat`` is told the agent is still working."""
 
 
-async def _frames(response: httpx.Response) -> AsyncGenerator[str | None, None]:
-    """Each ``data`` payload, or None for a ``:`` comment line."""
-    lines = SSELineDecoder()
-    fields = SSEDecoder()
-    async for chunk in response.aiter_text():
-        for line in lines.decode(chunk):
-            if line.startswith(":"):
-                yield None
-            elif (sse := fields.decode(line)) is not None:
-                yield sse.data
-    for line in [*lines.flush(), ""]:  # "" dispatches a last frame the server did not terminate
-        if not line.startswith(":") and (sse := fields.decode(line)) is not None:
-            yield sse.data
-
-
 class EventStream:
-    """Async iterator over the typed events of one agent turn. Closing it closes the connection."""
+    """Async iterator over the typed events of one agent turn. Closing it closes the connection.
+
+    Timeouts are armed only while waiting for the network: frames already received are parsed without
+    one, which keeps a fast stream cheap.
+    """
 
     def __init__(
         self,
@@ -247,11 +245,13 @@ class EventStream:
         self.response = response
         self._timeouts = timeouts
         self._on_heartbeat = on_heartbeat
-        self._frames = _frames(response)
-        self._pending: list[Event] = []
-        self._started = anyio.current_time()
-        self._last_progress = self._started
-        self._last_notice = self._started
+        self._chunks = response.aiter_text()
+        self._lines = SSELineDecoder()
+        self._fields = SSEDecoder()
+        self._frames: deque[str | None] = deque()  # data payloads; None for a ":" comment line
+        self._pending: deque[Event] = deque()
+        self._ended = False
+        self._started = self._last_progress = self._last_notice = time.monotonic()
         self.events_received = 0
 
     def __aiter__(self) -> EventStream:
@@ -259,37 +259,54 @@ class EventStream:
 
     async def __anext__(self) -> Event:
         while not self._pending:
-            self._pending = await self._next_batch()
-        event = self._pending.pop(0)
+            if not self._frames:
+                await self._receive()
+            data = self._frames.popleft()
+            self._pending.extend(self._parse(data))
         self.events_received += 1
-        return event
+        return self._pending.popleft()
 
-    async def _next_batch(self) -> list[Event]:
+    def _feed(self, lines: list[str]) -> None:
+        for line in lines:
+            if line.startswith(":"):
+                self._frames.append(None)
+            elif (sse := self._fields.decode(line)) is not None:
+                self._frames.append(sse.data)
+
+    async def _receive(self) -> None:
+        """Wait for frames from the network, under the gap, total and heartbeats-only limits."""
         t = self._timeouts
-        now = anyio.current_time()
-        remaining = t.total - (now - self._started)
-        quiet_left = t.heartbeats_only - (now - self._last_progress)
-        limit = min(t.gap, remaining, quiet_left)
-        try:
-            with anyio.fail_after(max(limit, 0)):
-                data = await self._frames.__anext__()
-        except StopAsyncIteration:
-            raise
-        except TimeoutError:
-            await self.aclose()
-            raise self._timeout_error(remaining, quiet_left) from None
-        except httpx.TransportError as exc:
-            await self.aclose()
-            raise StreamDisconnected(
-                f"the stream broke after {self.events_received} events ({type(exc).__name__}). The agent may "
-                "still be working: do not send the message again; read the session state instead.",
-                sent=True,
-            ) from exc
+        while not self._frames:
+            if self._ended:
+                raise StopAsyncIteration
+            now = time.monotonic()
+            remaining = t.total - (now - self._started)
+            quiet_left = t.heartbeats_only - (now - self._last_progress)
+            try:
+                with anyio.fail_after(max(min(t.gap, remaining, quiet_left), 0)):
+                    chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._ended = True
+                self._feed([*self._lines.flush(), ""])  # "" dispatches a last, unterminated frame
+                continue
+            except TimeoutError:
+                await self.aclose()
+                raise self._timeout_error(remaining, quiet_left) from None
+            except httpx.TransportError as exc:
+                await self.aclose()
+                raise StreamDisconnected(
+                    f"the stream broke after {self.events_received} events ({type(exc).__name__}). The agent "
+                    "may still be working: do not send the message again; read the session state instead.",
+                    sent=True,
+                ) from exc
+            self._feed(self._lines.decode(chunk))
+
+    def _parse(self, data: str | None) -> list[Event]:
         events: list[Event] = parse_data(data) if data is not None else [Heartbeat()]
-        now = anyio.current_time()
+        now = time.monotonic()
         if any(not isinstance(e, Heartbeat) for e in events):
             self._last_progress = self._last_notice = now
-        elif self._on_heartbeat is not None and now - self._last_notice >= t.notice_every:
+        elif self._on_heartbeat is not None and now - self._last_notice >= self._timeouts.notice_every:
             self._last_notice = now
             self._on_heartbeat(now - self._last_progress)
         return events
@@ -308,5 +325,5 @@ class EventStream:
         )
 
     async def aclose(self) -> None:
-        await self._frames.aclose()
+        await self._chunks.aclose()  # type: ignore[attr-defined]
         await self.response.aclose()
