@@ -122,7 +122,8 @@ def bench_import() -> dict[str, Any]:
     sdk = _import_time("nemovideo")
     floor = _import_time("httpx, pydantic")
     openai = _import_time("openai")
-    assert sdk is not None and floor is not None
+    assert sdk is not None
+    assert floor is not None
     result = {"nemovideo_s": sdk, "httpx_pydantic_s": floor, "ratio_to_floor": sdk / floor}
     print(
         f"import: nemovideo {sdk * 1000:.0f} ms, httpx+pydantic {floor * 1000:.0f} ms -> x{sdk / floor:.2f}"

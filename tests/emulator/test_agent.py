@@ -86,3 +86,10 @@ def test_media_checks() -> None:
         29.97,
         True,
     )
+
+
+def test_probe_reads_tiny_sizes() -> None:
+    probe = parse_ffmpeg_info(
+        "  Duration: N/A, bitrate: N/A\n  Stream #0:0: Video: png, rgb24(pc), 16x9, 25 fps, 25 tbr, 25 tbn\n"
+    )
+    assert (probe.width, probe.height) == (16, 9)

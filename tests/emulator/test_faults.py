@@ -9,7 +9,7 @@ import pytest
 
 from nemovideo.emulator import Emulator
 
-from ._helpers import GENERATE, api, auth, credits, login, new_token, run
+from ._helpers import GENERATE, api, auth, credits, login, new_token, run, run_body
 
 pytestmark = pytest.mark.anyio
 CREDITS = "/api/credits/balance/simple"
@@ -200,3 +200,18 @@ async def test_cdn_rejects_authorization_and_logs_it(nemo_emulator: Emulator, me
     assert cdn_log[0].headers["authorization"] == "Bearer <redacted>"
     assert cdn_log[0].extra["rejected"] == "authorization header"
     assert headers["Authorization"].split()[1] not in repr(nemo_emulator.log)
+
+
+async def test_a_faulted_request_still_logs_its_render_id_and_message(nemo_emulator: Emulator) -> None:
+    async with api(nemo_emulator) as c:
+        headers, sid = await login(c)
+        nemo_emulator.faults.add("render_start", "status", status=503)
+        nemo_emulator.faults.add("run_sse", "drop_before_headers")
+        body = {"id": "render_x1", "sessionId": sid, "draft": {"t": []}}
+        assert (await c.post("/api/render/proxy/lambda", json=body, headers=headers)).status_code == 503
+        with pytest.raises(httpx.TransportError):
+            await c.post("/run_sse", json=run_body(sid, "hello there"), headers=headers)
+    [start] = [e for e in nemo_emulator.log if e.endpoint == "render_start"]
+    assert (start.render_id, start.fault) == ("render_x1", "status")
+    [message] = [e for e in nemo_emulator.log if e.endpoint == "run_sse"]
+    assert (message.message, message.fault) == ("hello there", "drop_before_headers")

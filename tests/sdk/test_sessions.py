@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -244,7 +245,7 @@ async def test_emulator_drafts_round_trip_exactly(nemo: nemovideo.NemoClient, qu
     assert state.draft.to_api() == raw
 
 
-RUN_SSE_FAULTS: list[tuple[str, dict[str, float], type[Exception] | None]] = [
+RUN_SSE_FAULTS: list[tuple[str, dict[str, Any], type[Exception] | None]] = [
     ("status", {"status": 503}, nemovideo.ServerError),
     ("rate_limit", {"retry_after": 1}, nemovideo.RateLimitError),
     ("latency", {"seconds": 0.2}, None),
@@ -263,7 +264,7 @@ async def test_no_message_is_ever_sent_twice(
     quiet_agent: Emulator,
     waits: list[float],
     kind: str,
-    params: dict[str, float],
+    params: dict[str, Any],
     outcome: type[Exception] | None,
 ) -> None:
     session = await nemo.sessions.create()

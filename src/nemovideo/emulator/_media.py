@@ -95,7 +95,7 @@ def ffmpeg_exe() -> str:
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #\S+.*?: Video: (.*)")
-_SIZE = re.compile(r"(?<![0-9a-fx])(\d{2,5})x(\d{2,5})(?![0-9])")
+_SIZE = re.compile(r"(?<![0-9a-fx])(\d{1,5})x(\d{1,5})(?![0-9])")
 _FPS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:fps|tbr)")
 
 

@@ -119,6 +119,8 @@ class Outer:
             return
         entry.fault = rule.kind
         kind = rule.kind
+        if endpoint in ("run_sse", "render_start"):
+            receive = await _note_body(entry, receive)
         if kind == "latency":
             await anyio.sleep(float(rule.param("seconds")))
         elif kind == "status":
@@ -147,6 +149,40 @@ class Outer:
         # cut_stream, heartbeats_only and malformed_json on run_sse act inside the stream.
         scope["nemo.fault"] = rule
         await self.app(scope, receive, logged_send)
+
+
+async def _note_body(entry: LogEntry, receive: Receive) -> Receive:
+    """Read a small JSON body before a fault answers, so the log still shows the message or render id."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        if isinstance(data.get("id"), str):
+            entry.render_id = data["id"]
+        new_message = data.get("new_message") or data.get("newMessage")
+        if isinstance(new_message, dict) and isinstance(new_message.get("parts"), list):
+            texts = [p.get("text") for p in new_message["parts"] if isinstance(p, dict)]
+            entry.message = "".join(t for t in texts if isinstance(t, str))
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _dropping_send(send: Send, abort: Callable[[], None]) -> Send:
