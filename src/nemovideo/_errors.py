@@ -19,13 +19,13 @@ The hierarchy::
     │   ├── RateLimitError            429   too many requests (retry_after)
     │   ├── BadRequestError           other 4xx (validation errors and the like)
     │   └── ServerError               5xx and 408
-    ├── AgentError                the agent's turn failed mid-stream (an error frame)
-    ├── DraftNotReadyError        the draft has nothing to export yet (checked before sending)
-    ├── RenderError               a render job gave no video (job, render_id)
-    │   ├── RenderFailedError     the job failed (its error says why)
-    │   ├── RenderCancelledError  the job was cancelled
-    │   └── RenderTimeoutError    our deadline passed first (cancelled: whether the job was stopped)
-    ├── DownloadError             the video could not be saved; nothing was left at the target path
+    ├── AgentError                    the agent's turn failed mid-stream (an error frame)
+    ├── DraftNotReadyError            the draft has nothing to export yet (checked before sending)
+    ├── RenderError                   a render job gave no video (job, render_id)
+    │   ├── RenderFailedError         the job failed (its error says why)
+    │   ├── RenderCancelledError      the job was cancelled
+    │   └── RenderTimeoutError        our deadline passed first (cancelled: whether the job was stopped)
+    ├── DownloadError                 the video could not be saved; nothing was left at the target path
     └── TransportError                no usable answer came back
         ├── APIConnectionError        could not connect, or the connection broke
         │   ├── APITimeoutError       a timeout expired
