@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, Literal, TypeVar
 
 import anyio
@@ -37,6 +38,10 @@ T = TypeVar("T")
 EnvelopeKind = Literal["code", "render"]
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id", "x-amzn-requestid")
+
+
+_attempt: ContextVar[int] = ContextVar("nemovideo_attempt", default=1)
+"""The attempt under way in this task, for the log line of each request."""
 
 
 async def _sleep(seconds: float) -> None:
@@ -141,11 +146,12 @@ class Requestor:
                 sent=True,
             ) from exc
         log.debug(
-            "%s %s -> %s in %.1f ms",
+            "%s %s -> %s in %.1f ms (attempt %d)",
             request.method,
             request.url.path,
             response.status_code,
             (time.perf_counter() - started) * 1000,
+            _attempt.get(),
         )
         return response
 
@@ -187,11 +193,15 @@ class Requestor:
                 config.max_retries + 1,
             )
 
+        def begin(state: RetryCallState) -> None:
+            _attempt.set(state.attempt_number + 1)
+
         def failure(state: RetryCallState) -> BaseException:
             exc = state.outcome.exception() if state.outcome else None
             assert exc is not None
             return exc
 
+        _attempt.set(1)
         try:
             return await call()
         except NemoError as exc:
@@ -211,6 +221,7 @@ class Requestor:
                 failure(s), attempt=s.attempt_number + 1, max_wait=config.max_retry_wait
             ),
             sleep=_sleep,
+            before=begin,
             before_sleep=lambda s: announce(failure(s), s.attempt_number + 1, s.upcoming_sleep),
             reraise=True,
         )

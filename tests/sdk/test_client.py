@@ -251,6 +251,8 @@ async def test_no_token_in_logs_reprs_or_errors(
         token = saved_token(tmp_path / "c", nemo_emulator.url)
         texts = [caplog.text, repr(nemo), str(info.value), repr(info.value), repr(nemo.config)]
     assert "retrying GET /api/credits/balance/simple" in caplog.text
+    assert "GET /api/credits/balance/simple -> 503" in caplog.text
+    assert "(attempt 3)" in caplog.text
     for text in texts:
         assert token not in text
         assert "nmv_usr_" not in text
