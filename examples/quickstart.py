@@ -39,7 +39,7 @@ async def main(use_emulator: bool) -> None:
         print(await nemo.credits.balance())
         session = await nemo.sessions.create(language="en")
         print(f"Session {session.id}")
-        reply = await session.send(PROMPT, on_heartbeat=lambda quiet: print(f"Still working... ({quiet:.0f} s)"))
+        reply = await session.send(PROMPT, on_heartbeat=lambda s: print(f"Still working... ({s:.0f} s)"))
         print(reply.text)
         print(session.draft.summary())
         print(f"Credits spent: {reply.credits_spent}")
