@@ -68,3 +68,18 @@ def test_token_store_files_are_private(tmp_path: Path) -> None:
     assert TokenStore(tmp_path / "cfg", "http://127.0.0.1:2").load() is None  # tokens are per API URL
     store.save(AnonymousToken(Secret("nmv_usr_old"), expires_at=1.0))
     assert store.load() is None  # expired tokens are not used
+
+
+def test_connections_use_tcp_keepalive() -> None:
+    """A peer that vanished behind a NAT is noticed during a long quiet stream."""
+    import socket
+
+    from nemovideo._client import _keepalive_options
+
+    options = _keepalive_options()
+    assert (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1) in options
+    if hasattr(socket, "TCP_KEEPIDLE"):
+        assert (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 60) in options
+    client = NemoClient(api_url="http://127.0.0.1:9")
+    pool = client._requestor.http._transport._pool  # type: ignore[attr-defined]
+    assert pool._socket_options == options
