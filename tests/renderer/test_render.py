@@ -135,6 +135,31 @@ def test_clip_image_and_audio_land_on_the_timeline(tmp_path: Path) -> None:
     assert audio_rms(target, 2.2, 5.8) < 0.001  # the clip's own audio is not mixed in
 
 
+def test_a_clip_with_nothing_left_after_its_in_point_keeps_later_pieces_in_place(tmp_path: Path) -> None:
+    clip = make_media(
+        tmp_path / "short.mp4",
+        *("-f", "lavfi", "-i", "color=c=red:s=160x120:r=25:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p"),
+    )
+    make_media(tmp_path / "green.png", "-f", "lavfi", "-i", "color=c=0x00ff00:s=64x64", "-frames:v", "1")
+    draft = {
+        "d": 3000,
+        "m": {"width": 320, "height": 180, "fps": 25},
+        "t": [{"tt": 0, "sg": [
+            {"kind": "scene", "start": 0, "end": 1000, "bg": "#0000ff"},
+            {"kind": "clip", "start": 1000, "end": 2000, "src": "short.mp4", "in": 5000},
+            {"kind": "image", "start": 2000, "end": 3000, "src": "green.png"}]}],
+    }  # fmt: skip
+    target = tmp_path / "out.mp4"
+    anyio.run(lambda: render_draft(draft, target, quality="draft", resolve_media=lambda src: tmp_path / src))
+
+    def close(colour: tuple[float, float, float], expected: tuple[int, int, int]) -> bool:
+        return all(abs(a - b) < 40 for a, b in zip(colour, expected, strict=True))
+
+    assert clip.exists()
+    assert close(region_rgb(frame_rgb(target, 1.5), 0.3, 0.3, 0.7, 0.7), (0, 0, 0))
+    assert close(region_rgb(frame_rgb(target, 2.5), 0.3, 0.3, 0.7, 0.7), (0, 255, 0))
+
+
 def test_title_is_drawn_at_its_time_and_not_after(tmp_path: Path) -> None:
     draft = {
         "d": 3000,

@@ -153,11 +153,19 @@ def build_job(plan: RenderPlan, fonts: Fonts) -> Job:
             assert visual.src is not None
             start = visual.in_ms + offset * 1000 / fps
             k = job.add_input("-ss", _seconds(start), "-t", f"{frames / fps + 1:.6f}", "-i", str(visual.src))
+            # Laid over black of the exact length: a clip with no frames left after `in` shows black
+            # instead of shortening the piece and pulling every later piece early.
+            job.chains.append(
+                f"color=c=black:s={w}x{h}:r={fps}:d={frames / fps:.6f},format=yuv420p[b{index}]"
+            )
             job.chains.append(
                 f"[{k}:v]setpts=PTS-STARTPTS,fps={fps},"
                 f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2,"
                 f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
-                f"tpad=stop=-1:stop_mode=clone,trim=end_frame={frames},{hold}{label}"
+                f"tpad=stop=-1:stop_mode=clone[c{index}]"
+            )
+            job.chains.append(
+                f"[b{index}][c{index}]overlay=eof_action=pass,trim=end_frame={frames},{hold}{label}"
             )
     video = "".join(labels) + (f"concat=n={len(labels)}:v=1:a=0" if len(labels) > 1 else "null")
     for index, text in enumerate(plan.texts):
