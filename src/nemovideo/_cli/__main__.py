@@ -1,0 +1,5 @@
+"""``python -m nemovideo._cli``: the same as the ``nemovideo`` script."""
+
+from . import main
+
+main()

@@ -1,0 +1,213 @@
+"""``nemovideo chat``: a terminal session that does for a person what the vendor's skill does in a chat.
+
+Each line goes through the router (``nemovideo.route``): export, credits, status and ``upload <path>``
+become SDK calls; anything else goes to the agent, whose reply streams in as it is written. The agent
+talks as if there were a GUI, so its final text is shown translated; a silent edit is told from the
+timeline's diff; the timeline is shown after every change.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.to_thread
+from rich.console import Console
+from rich.markup import escape
+
+from .._client import NemoClient
+from .._errors import NemoError
+from .._router import Route, route
+from .._sse import StreamTimeouts
+from ..models.events import Event, Text, TextDelta, ToolCall
+from ..resources.render import Quality
+from ..session import Session
+from . import _exit, _ui
+
+QUIT = {"quit", "exit", "bye", ":q", "q", "退出", "再见"}
+HELP = (
+    "Describe the video you want, or an edit (e.g. [bold]generate a 10-second video about tea with "
+    "background music[/], [bold]add a title 'Tea time' for 3 seconds[/]).\n"
+    "Also: [bold]upload <path>[/], [bold]status[/] (the timeline), [bold]credits[/], [bold]export[/] "
+    "(render and download), [bold]quit[/]. Chinese works too: 上传, 状态, 积分, 导出."
+)
+_UPLOAD_WORD = re.compile(r"\bupload\b|上传", re.I)
+
+
+async def read_line(prompt: str) -> str | None:
+    """The next line of input; None at end of input. The prompt shows only on a terminal."""
+
+    def read() -> str | None:
+        if sys.stdin.isatty():
+            try:
+                return input(prompt)
+            except EOFError:
+                return None
+        line = sys.stdin.readline()
+        return line if line else None
+
+    return await anyio.to_thread.run_sync(read, abandon_on_cancel=True)
+
+
+def paths_in(text: str) -> list[Path]:
+    """The existing files named after "upload" (quotes allowed for names with spaces)."""
+    rest = _UPLOAD_WORD.split(text, maxsplit=1)[-1]
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        words = rest.split()
+    return [Path(w).expanduser() for w in words if Path(w).expanduser().is_file()]
+
+
+def _is_local(url: str) -> bool:
+    """An emulator's session has no page in the web app."""
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+class Chat:
+    def __init__(
+        self, nemo: NemoClient, session: Session, out: Console, *, quality: Quality, output_dir: Path
+    ) -> None:
+        self.nemo = nemo
+        self.session = session
+        self.out = out
+        self.quality = quality
+        self.output_dir = output_dir
+        self._mid_line = False
+        self._streamed = ""
+        self._last_text = ""
+
+    def print(self, text: str = "", **kwargs: object) -> None:
+        self._end_line()
+        self.out.print(text, highlight=False, **kwargs)  # type: ignore[arg-type]
+
+    def _end_line(self) -> None:
+        if self._mid_line:
+            self.out.file.write("\n")
+            self._mid_line = False
+
+    async def run(self) -> None:
+        self.print(f"Session {self.session.id}. " + HELP)
+        while True:
+            line = await read_line("you> ")
+            if line is None:
+                self.print()
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text.lower() in QUIT:
+                break
+            try:
+                await self.handle(text)
+            except NemoError as exc:
+                self.report(exc)
+            except OSError as exc:
+                self.report(exc)
+        url = self.session.project_url
+        if url and not _is_local(self.nemo.config.api_url):
+            self.print(f"Session {self.session.id}: {url}")
+
+    def report(self, exc: BaseException) -> None:
+        self.print(f"[red]error:[/] {escape(_exit.message(exc))}")
+        if hint := _exit.hint(exc):
+            self.print(f"[yellow]hint:[/] {escape(hint)}")
+
+    async def handle(self, text: str) -> None:
+        target = route(text)
+        if target is Route.EXPORT:
+            await self.export()
+        elif target is Route.CREDITS:
+            self.print(str(await self.nemo.credits.balance()))
+        elif target is Route.STATE:
+            self.show_timeline((await self.session.state()).draft)
+        elif target is Route.UPLOAD:
+            await self.upload(text)
+        else:
+            await self.send(text)
+
+    def show_timeline(self, draft: object) -> None:
+        from ..models.draft import Draft
+
+        assert isinstance(draft, Draft)
+        self._end_line()
+        self.out.print(_ui.timeline_table(draft))
+
+    async def upload(self, text: str) -> None:
+        paths = paths_in(text)
+        if not paths:
+            self.print("Which file? Type [bold]upload <path>[/] (the path of an existing file).")
+            return
+        files = await self.session.upload(*paths)
+        for f in files:
+            shown = f", {f.duration:g} s" if f.duration else ""
+            self.print(f"Uploaded {escape(f.filename)} ({f.file_type or 'file'}{shown})")
+        self.print("Now ask for a video from it, e.g. [bold]use my uploaded clip[/].")
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            if not self._mid_line:
+                self.out.file.write("nemo> ")
+            self.out.file.write(event.text)
+            self.out.file.flush()
+            self._mid_line = True
+            self._streamed += event.text
+        elif isinstance(event, Text):
+            if not self._streamed:
+                self.print(f"nemo> {escape(event.text)}")
+            self._end_line()
+            self._last_text, self._streamed = event.text, ""
+        elif isinstance(event, ToolCall):
+            self.print(f"[dim]  · {escape(event.name)}[/]")
+
+    def _on_heartbeat(self, quiet: float) -> None:
+        self.print(f"[dim]  … still working ({quiet:.0f} s)[/]")
+
+    async def send(self, text: str) -> None:
+        self._last_text, self._streamed = "", ""
+        reply = await self.session.send(
+            text,
+            on_event=self._on_event,
+            on_heartbeat=self._on_heartbeat,
+            timeouts=StreamTimeouts(notice_every=_ui.NOTICE_EVERY),
+        )
+        self._end_line()
+        if reply.silent:
+            self.print(f"nemo> [italic]{escape(reply.text)}[/]  [dim](no reply: read from the timeline)[/]")
+        elif reply.text != (reply.raw_text or "") or not self._last_text:
+            self.print(f"nemo> {escape(reply.text)}")
+        if reply.changes:
+            self.show_timeline(reply.draft_after)
+        if reply.credits_spent:
+            self.print(f"[dim]{reply.credits_spent} credits spent[/]")
+
+    async def export(self) -> None:
+        steps = _ui.Steps(self.out)
+        with steps:
+            video = await self.session.export(self.quality, on_progress=steps.render())
+            steps.done(f"Rendered {video.id}")
+            path = await video.download(self.output_dir, overwrite=True, on_progress=steps.download())
+            steps.done(f"Downloaded {_ui.size(path.stat().st_size)}")
+        seconds = video.duration or self.session.draft.duration_ms / 1000
+        self.print(f"Saved {path} ({seconds:g} s, {_ui.size(path.stat().st_size)})")
+
+
+async def chat(
+    nemo: NemoClient,
+    out: Console,
+    *,
+    session_id: str | None,
+    language: str | None,
+    quality: Quality,
+    output_dir: Path,
+) -> None:
+    if session_id:
+        session = nemo.sessions.get(session_id)
+        await session.state()  # fails now, not at the first message, if the session is gone
+    else:
+        session = await nemo.sessions.create(language=language)
+    await Chat(nemo, session, out, quality=quality, output_dir=output_dir).run()

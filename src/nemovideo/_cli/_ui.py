@@ -1,0 +1,203 @@
+"""What the command shows: the timeline as a table, and progress for each step of a job.
+
+Progress goes to stderr, results to stdout, so ``nemovideo ... > out.txt`` keeps the results clean. On a
+terminal the steps are live rich bars; piped (a log, CI, a test) they are plain lines, one per milestone,
+which read well in a file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..models.draft import Draft, TrackType, describe_segment
+from ..models.events import Event, Heartbeat, ToolCall
+
+if TYPE_CHECKING:
+    from ..models.render import RenderJob
+
+NOTICE_EVERY = 10.0
+"""Seconds between two "still working" notices while the agent sends only heartbeats."""
+
+
+def seconds(ms: float) -> str:
+    return f"{ms / 1000:.3f}".rstrip("0").rstrip(".") + " s"
+
+
+def size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def timeline_table(draft: Draft) -> Table:
+    """One row per segment: track, label, start, end, and volume for audio."""
+    title = f"Timeline: {draft.title}" if draft.title else "Timeline"
+    table = Table(title=f"{title} ({seconds(draft.duration_ms)})", title_justify="left")
+    for name, justify in (("#", "right"), ("track", "left"), ("segment", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name in ("start", "end", "volume"):
+        table.add_column(name, justify="right")
+    if not draft.tracks:
+        table.add_row("", "(empty)", "", "", "", "")
+    for number, track in enumerate(draft.tracks, 1):
+        if not track.segments:
+            table.add_row(str(number), escape(track.label), "(empty)", "", "", "")
+        for i, segment in enumerate(track.segments):
+            label = f'"{segment.label}"' if track.type == TrackType.TEXT else segment.label
+            volume = f"{segment.volume:g}%" if segment.volume is not None else ""
+            table.add_row(
+                str(number) if i == 0 else "",
+                escape(track.label) if i == 0 else "",
+                escape(label),
+                seconds(segment.start_ms),
+                seconds(segment.end_ms),
+                volume,
+            )
+    return table
+
+
+def plain_timeline(draft: Draft) -> str:
+    """The timeline as text lines (for the chat's narrow output and for logs)."""
+    lines = [f"Timeline ({seconds(draft.duration_ms)})" + (f": {draft.title}" if draft.title else "")]
+    for number, track in enumerate(draft.tracks, 1):
+        parts = ", ".join(describe_segment(track.type, s) for s in track.segments) or "(empty)"
+        lines.append(f"  {number}. {track.label}: {parts}")
+    return "\n".join(lines)
+
+
+class Steps:
+    """Progress of one job's steps: upload bytes, generation, render percent, download bytes.
+
+    Use as a context manager; the ``*_hook`` methods are the SDK's progress callbacks.
+    """
+
+    def __init__(self, console: Console, *, enabled: bool = True) -> None:
+        self.console = console
+        self.enabled = enabled
+        self.live = enabled and (console.is_terminal and not console.is_dumb_terminal)
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not self.live,
+        )
+        self._task: TaskID | None = None
+        self._name = ""
+        self._started = 0.0
+        self._last_notice = 0.0
+        self._said: set[str] = set()
+
+    def __enter__(self) -> Steps:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._progress.__exit__(exc_type, exc, tb)
+
+    # plumbing
+    def say(self, text: str) -> None:
+        """A line above the bars (or just a line, when piped)."""
+        if self.enabled:
+            self.console.print(text, highlight=False)
+
+    def _begin(self, name: str, total: float | None) -> None:
+        self._finish_current()
+        self._name = name
+        self._started = self._last_notice = time.monotonic()
+        self._said = set()
+        if self.live:
+            self._task = self._progress.add_task(name, total=total, detail="")
+        else:
+            self.say(f"{name}...")
+
+    def _update(self, done: float, total: float | None, detail: str) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=done, total=total, detail=detail)
+
+    def _finish_current(self) -> None:
+        if self._task is not None:
+            task = self._progress.tasks[self._task]
+            self._progress.update(
+                self._task, completed=task.total or task.completed or 1, total=task.total or 1
+            )
+            self._task = None
+
+    def done(self, summary: str) -> None:
+        """End the current step with a line saying how it went."""
+        self._finish_current()
+        elapsed = time.monotonic() - self._started
+        self.say(
+            f"[green]✓[/] {summary} [dim]({elapsed:.1f} s)[/]"
+            if self.live
+            else f"{summary} ({elapsed:.1f} s)"
+        )
+
+    # steps
+    def upload(self, count: int) -> Callable[[int, int], None]:
+        self._begin(f"Uploading {count} file{'s' if count != 1 else ''}", None)
+
+        def hook(sent: int, total: int) -> None:
+            self._update(sent, total, f"{size(sent)} / {size(total)}")
+            if not self.live and sent >= total and "end" not in self._said:
+                self._said.add("end")
+                self.say(f"  sent {size(total)}")
+
+        return hook
+
+    def generation(self, what: str) -> None:
+        self._begin(what, None)
+
+    def on_event(self, event: Event) -> None:
+        """Follows the agent's stream: its tool calls name the step, heartbeats say it is still at it."""
+        if isinstance(event, ToolCall):
+            self._update(0, None, f"[cyan]{escape(event.name)}[/]" if self.live else event.name)
+            if not self.live:
+                self.say(f"  agent: {event.name}")
+        elif isinstance(event, Heartbeat):
+            working = time.monotonic() - self._started
+            self._update(0, None, f"still working · {working:.0f} s")
+
+    def on_heartbeat(self, quiet: float) -> None:
+        """The SDK's ``on_heartbeat`` hook: only heartbeats for ``quiet`` seconds."""
+        text = f"Still working... ({time.monotonic() - self._started:.0f} s)"
+        if self.live:
+            self._update(0, None, text)
+        else:
+            self.say(f"  {text}")
+
+    def render(self) -> Callable[[RenderJob], None]:
+        self._begin("Rendering", 100)
+
+        def hook(job: RenderJob) -> None:
+            self._update(job.progress, 100, f"{job.progress:.0f}% {job.status.value}")
+            if not self.live:
+                step = f"{int(job.progress // 25) * 25}"
+                if step not in self._said:
+                    self._said.add(step)
+                    self.say(f"  {job.progress:.0f}% {job.status.value}")
+
+        return hook
+
+    def download(self) -> Callable[[int, int | None], None]:
+        self._begin("Downloading", None)
+
+        def hook(received: int, total: int | None) -> None:
+            shown = f"{size(received)} / {size(total)}" if total else size(received)
+            self._update(received, total, shown)
+
+        return hook
