@@ -406,3 +406,12 @@ class Video:
     def __repr__(self) -> str:
         shown = display_url(self.url) if self.url else None
         return f"Video(id={self.id!r}, duration={self.duration!r}, url={shown!r})"
+
+    def _repr_html_(self) -> str | None:
+        """In Jupyter, a player once the file is downloaded (see ``nemovideo.notebook.video_html``);
+        before that, the plain repr (a signed CDN URL is not written into the notebook)."""
+        if self.path is None or not self.path.is_file():
+            return None
+        from ..notebook import video_html
+
+        return video_html(self.path)
