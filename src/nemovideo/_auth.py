@@ -167,6 +167,8 @@ class NemoAuth(httpx.Auth):
         self._token: AnonymousToken | None = None
         self._client_id = config.client_id
         self._lock = anyio.Lock()
+        self._answer_lost = False
+        """A token request left and its answer never came: a 429 for this client id may be our own doing."""
         self.token_requests = 0
 
     def __repr__(self) -> str:
@@ -237,15 +239,29 @@ class NemoAuth(httpx.Auth):
             self._client_id = await anyio.to_thread.run_sync(self._store.client_id)
         for attempt in (1, 2):
             self.token_requests += 1
-            response = yield self._token_request(origin)
-            await response.aread()
+            try:
+                response = yield self._token_request(origin)
+                await response.aread()
+            except BaseException:
+                # The request left and its answer was lost: the server may have issued a token to this
+                # client id, and it issues one per client id per 7 days.
+                self._answer_lost = True
+                raise
             code = response_code(response)
             if (response.status_code == 400 or code == 400) and attempt == 1:
                 log.info("token endpoint reported a missing client id; making a new one")
                 self._client_id = await anyio.to_thread.run_sync(self._store.new_client_id)
                 continue
+            if (response.status_code == 429 or code == 429) and self._answer_lost and attempt == 1:
+                log.info(
+                    "token endpoint refused this client id after an earlier answer was lost; making a new one"
+                )
+                self._answer_lost = False
+                self._client_id = await anyio.to_thread.run_sync(self._store.new_client_id)
+                continue
             token = self._parse_token(response, code)
             if token is not None:
+                self._answer_lost = False
                 self._token = token
                 await anyio.to_thread.run_sync(self._store.save, token)
                 return

@@ -169,6 +169,9 @@ async def open_cdn(
     try:
         if response.status_code >= 400:
             raise DownloadError(f"{display_url(url)} answered HTTP {response.status_code}")
+        if "json" in response.headers.get("content-type", ""):
+            # an error body with a success status is not the video: never save it as one
+            raise DownloadError(f"{display_url(url)} answered JSON, not a video")
         yield response
     finally:
         await response.aclose()

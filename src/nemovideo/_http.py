@@ -137,7 +137,7 @@ class Requestor:
             ) from exc
         except httpx.ConnectError as exc:
             raise APIConnectionError(
-                f"could not connect to {request.url.scheme}://{request.url.netloc.decode()}: {exc}",
+                f"could not connect to {request.url.scheme}://{request.url.netloc.decode()}: {_reason(exc)}",
                 sent=False,
             ) from exc
         except httpx.TransportError as exc:
@@ -341,6 +341,18 @@ class Requestor:
             "The anonymous token was refused even after the SDK fetched a new one. Anonymous tokens last "
             "7 days; if this persists, the API may be rejecting this client id."
         )
+
+
+def _reason(exc: BaseException) -> str:
+    """The first non-empty message down an exception's chain (on trio a TLS failure's own is empty)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if str(seen):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
 
 
 def _int_code(code: int | str | None) -> int | None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
-from .._errors import APIConnectionError, ServerError
+from .._errors import APIConnectionError, AuthenticationError, ServerError
 from .._files import MAX_FILE_SIZE, FileInput, MultipartBody, ProgressHook, prepare
 from ..models.upload import UploadedFile, UploadResult
 from ._base import Resource
+
+log = logging.getLogger("nemovideo")
 
 MAY_HAVE_LANDED = (
     "The upload was not repeated because it may have landed: check the session's media "
@@ -55,8 +58,20 @@ class UploadsResource(Resource):
                 await body.aclose()
             return requestor.decode(response, UploadResult, envelope="code", endpoint=endpoint).files
 
+        async def refreshing() -> list[UploadedFile]:
+            try:
+                sent: list[UploadedFile] = await requestor.retrying(once, idempotent=False, what=endpoint)
+            except AuthenticationError:
+                if not requestor.auth.is_anonymous:
+                    raise
+                # The refused upload was not stored. The auth layer dropped the expired token but could not
+                # repeat a streamed body itself: repeat it here, once, with a fresh body and a new token.
+                log.info("anonymous token refused (1001) on %s; repeating the upload once", endpoint)
+                sent = await requestor.retrying(once, idempotent=False, what=endpoint)
+            return sent
+
         try:
-            result: list[UploadedFile] = await requestor.retrying(once, idempotent=False, what=endpoint)
+            result = await refreshing()
         except APIConnectionError as exc:
             if not exc.sent:
                 raise
