@@ -1,19 +1,16 @@
-"""Quickstart: connect, check credits, describe a video, read the timeline the agent built.
+"""Quickstart: describe a video, read the timeline the agent built, export it, download the MP4.
 
-    python examples/quickstart.py --emulator     # offline, against a local emulator
-    python examples/quickstart.py                # against NEMO_API_URL with NEMO_TOKEN or an anonymous token
+python examples/quickstart.py --emulator     # offline, against a local emulator
+python examples/quickstart.py                # against NEMO_API_URL with NEMO_TOKEN or an anonymous token
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import tempfile
-from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Literal
 
 import anyio
-
-import nemovideo
+from _connect import connect, parser
 
 PROMPT = (
     "Generate a 10-second promotional video from this script with background music: "
@@ -21,31 +18,32 @@ PROMPT = (
 )
 
 
-@contextlib.asynccontextmanager
-async def client(use_emulator: bool) -> AsyncIterator[nemovideo.NemoClient]:
-    if not use_emulator:
-        async with nemovideo.NemoClient() as nemo:
-            yield nemo
-        return
-    from nemovideo.emulator import serve
-
-    with tempfile.TemporaryDirectory() as config_dir:  # the emulator's token stays out of your config
-        async with serve() as emu, nemovideo.NemoClient(api_url=emu.url, config_dir=config_dir) as nemo:
-            yield nemo
-
-
-async def main(use_emulator: bool) -> None:
-    async with client(use_emulator) as nemo:
+async def main(use_emulator: bool, quality: Literal["high", "medium", "draft"], output: Path) -> None:
+    async with connect(use_emulator) as nemo:
         print(await nemo.credits.balance())
         session = await nemo.sessions.create(language="en")
         print(f"Session {session.id}")
-        reply = await session.send(PROMPT, on_heartbeat=lambda s: print(f"Still working... ({s:.0f} s)"))
-        print(reply.text)
-        print(session.draft.summary())
+
+        reply = await session.send(
+            PROMPT, on_heartbeat=lambda quiet: print(f"Still working... ({quiet:.0f} s)")
+        )
+        print(reply.text)  # the agent's words, GUI talk translated
+        print(session.draft.summary())  # Timeline (3 tracks): 1. Video: ... 2. BGM: ... 3. Title: ...
         print(f"Credits spent: {reply.credits_spent}")
+
+        video = await session.export(
+            quality,
+            on_progress=lambda job: print(f"Rendering: {job.progress:.0f}% ({job.status.value})"),
+        )
+        path = await video.download(output, overwrite=True)
+        seconds = video.duration or session.draft.duration_ms / 1000
+        print(f"Saved {path} ({seconds:g} s, {path.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--emulator", action="store_true", help="run against a local emulator")
-    anyio.run(main, parser.parse_args().emulator)
+    args = parser(__doc__.splitlines()[0])
+    args.add_argument(
+        "-o", "--output", type=Path, default=Path("quickstart.mp4"), help="where to save the MP4"
+    )
+    ns = args.parse_args()
+    anyio.run(main, ns.emulator, ns.quality, ns.output)

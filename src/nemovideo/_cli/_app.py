@@ -30,8 +30,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # paths and replies stay on one line in logs and pipes
+err = Console(stderr=True, soft_wrap=True)
 
 EmulatorOpt = Annotated[
     bool, typer.Option("--emulator", help="Start a local emulator in this process and use it (no account).")

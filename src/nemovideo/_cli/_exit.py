@@ -56,6 +56,7 @@ _HINTS: tuple[tuple[type[BaseException], str], ...] = (
     (e.ConfigurationError, "Check NEMO_API_URL and NEMO_TOKEN."),
     (FileExistsError, "Choose another path with -o, or remove the file."),
     (OSError, "Check the path."),
+    (e.NemoError, "Try again; if it keeps failing, report the message above."),
 )
 
 
