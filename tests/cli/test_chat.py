@@ -95,3 +95,17 @@ def test_piped_input_routes_commands(tmp_path: Path) -> None:
     assert "9850 credits available" in out or "9800 credits available" in out
     assert "I can generate a video" in out  # anything else goes to the agent
     assert "you> " not in out  # no prompt when the input is not a terminal
+
+
+def test_ctrl_c_at_the_prompt_ends_the_session(tmp_path: Path) -> None:
+    child = pexpect.spawn(
+        str(SCRIPT), ["chat", "--emulator"], cwd=tmp_path, env=chat_env(), encoding="utf-8", timeout=TIMEOUT
+    )
+    try:
+        child.expect_exact("you> ")
+        child.sendintr()
+        child.expect_exact("interrupted")
+        child.expect(pexpect.EOF, timeout=10)  # not held open by the line being read
+    finally:
+        child.close()
+    assert child.exitstatus == 130

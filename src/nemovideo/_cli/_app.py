@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -263,7 +265,16 @@ def chat(
                 nemo, out, session_id=session, language=language, quality=preset, output_dir=output_dir
             )
 
-    run(job, as_json=False)
+    try:
+        run(job, as_json=False)
+    except typer.Exit as stop:
+        if stop.exit_code != _exit.INTERRUPTED:
+            raise
+        # Everything is closed by now, but the thread reading the next line is still blocked in input()
+        # and would keep the process alive until Enter: leave without waiting for it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit.INTERRUPTED)
 
 
 # --- one-shot commands --------------------------------------------------------------------------------
