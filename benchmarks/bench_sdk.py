@@ -289,11 +289,14 @@ BENCHES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="SDK benchmarks against same-run baselines")
-    parser.add_argument("which", nargs="*", choices=[*BENCHES, []], default=list(BENCHES))
+    parser.add_argument("which", nargs="*", help=f"any of {', '.join(BENCHES)} (default: all)")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    results = {name: BENCHES[name]() for name in args.which}
+    unknown = sorted(set(args.which) - set(BENCHES))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    results = {name: BENCHES[name]() for name in args.which or BENCHES}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -62,7 +62,19 @@ def target_path(path: str | os.PathLike[str], default_name: str, *, overwrite: b
     return target
 
 
+def _file_mode() -> int:
+    """The mode a new file gets here (0o666 less the umask), read without changing the umask."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
 def _commit(file: IO[bytes], tmp: Path, target: Path, overwrite: bool) -> None:
+    os.fchmod(file.fileno(), _file_mode())  # a temp file starts private; the video is the user's file
     file.flush()
     os.fsync(file.fileno())
     file.close()

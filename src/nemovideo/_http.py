@@ -11,12 +11,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import anyio
 import httpx
 from pydantic import BaseModel, ValidationError
-from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from . import _retry
 from ._auth import SEND_ONCE, NemoAuth, TokenRequestFailed
@@ -30,6 +29,9 @@ from ._errors import (
     ProtocolError,
     error_for,
 )
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 log = logging.getLogger("nemovideo")
 
@@ -210,6 +212,8 @@ class Requestor:
             delay = _retry.retry_wait(exc, attempt=1, max_wait=config.max_retry_wait)
             announce(exc, 1, delay)
             await _sleep(delay)
+
+        from tenacity import AsyncRetrying, stop_after_attempt  # loaded on the first retry only
 
         # tenacity counts from its own first attempt, which is our second
         retryer = AsyncRetrying(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -53,6 +55,9 @@ async def test_download_from_the_cdn_without_the_token(
     size = saved.stat().st_size
     assert progress[-1] == (size, size)
     assert saved.read_bytes()[4:8] == b"ftyp"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o666 & ~umask  # the user's file, not a private temp
     [cdn] = [e for e in immediate.log if e.origin == "cdn"]
     assert cdn.status == 200
     assert not cdn.has_authorization
