@@ -135,7 +135,8 @@ def build_raw(
 
 
 def with_title(draft: dict[str, Any], text: str, seconds: float | None = None) -> dict[str, Any]:
-    """Put (or replace) the title: a centred text segment from 0 on the "Title" text track."""
+    """Put (or replace) the title: a text segment from 0 at the top of the frame, on the "Title" track
+    (scene text is centred and captions sit at the bottom, so the top keeps them apart)."""
     draft = copy.deepcopy(draft)
     end = min(round((seconds if seconds is not None else TITLE_MS / 1000) * 1000), draft["d"])
     titles = next(
@@ -146,7 +147,7 @@ def with_title(draft: dict[str, Any], text: str, seconds: float | None = None) -
         draft["t"].append(titles)
     titles["sg"] = [
         {"id": _next_id(draft), "kind": "text", "name": text, "start": 0, "end": max(end, 1), "text": text}
-        | {"position": "center"}
+        | {"position": "top"}
     ]
     draft["m"]["title"] = text
     return draft
