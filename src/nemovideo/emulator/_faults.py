@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 FaultKind = Literal[
     "status",
@@ -18,17 +18,7 @@ FaultKind = Literal[
     "malformed_json",
     "expire_token",
 ]
-KINDS: tuple[str, ...] = (
-    "status",
-    "rate_limit",
-    "latency",
-    "drop_before_headers",
-    "drop_after_headers",
-    "cut_stream",
-    "heartbeats_only",
-    "malformed_json",
-    "expire_token",
-)
+KINDS: tuple[str, ...] = get_args(FaultKind)
 ENDPOINTS: tuple[str, ...] = (
     "anonymous_token",
     "create_session",
