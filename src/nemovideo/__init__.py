@@ -4,6 +4,7 @@
 used.
 """
 
+from . import _logging as _logging  # NEMO_LOG=debug|info|warning: a stderr handler
 from ._client import NemoClient
 from ._config import Config
 from ._errors import (
