@@ -23,7 +23,7 @@ def test_troubleshooting_has_a_section_per_exit_code_and_names_every_error() -> 
     table = {int(n) for n in re.findall(r"^\| (\d+) \|", text, re.M)}
     assert table == {code for code, _, _ in EXIT_CODES} | {USAGE, INTERRUPTED}
     exported = [getattr(nemovideo, name) for name in nemovideo.__all__]
-    errors = [obj.__name__ for obj in exported if isinstance(obj, type) and issubclass(obj, nemovideo.NemoError)]
+    errors = [o.__name__ for o in exported if isinstance(o, type) and issubclass(o, nemovideo.NemoError)]
     assert [name for name in errors if f"`{name}`" not in text] == []
 
 
