@@ -31,7 +31,8 @@ def test_docs_build_strictly(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     site = tmp_path / "site"
-    for page in ("quickstart", "concepts", "cli", "notebooks", "examples", "errors", "wire", "troubleshooting"):
+    pages = ("quickstart", "concepts", "cli", "notebooks", "examples", "errors", "wire", "troubleshooting")
+    for page in pages:
         assert (site / page / "index.html").is_file(), page
     html = "".join(p.read_text(encoding="utf-8") for p in (site / "reference").glob("*/index.html"))
     headings = set(re.findall(r'<h[2-6] id="([\w.]+)"', html))
