@@ -1,14 +1,15 @@
 """The code blocks of README.md and docs/*.md, and the outputs their comments state.
 
 A block is a fenced ```python or ```bash block. The line `<!-- no-test: reason -->` right before the opening
-fence keeps it from running. Output claims:
+fence keeps it from running. A python block runs as a script; a bash block runs command by command, each in
+its own shell (``cd`` and ``export`` do not carry over), and every command must exit 0. Output claims:
 
 - python: a trailing comment on a line that calls ``print(`` is what that print shows
-  (``print(x)  # Credits(available=100, frozen=0, total=100)``);
+  (``print(balance)  # 100 credits available (0 reserved, 100 total)``);
 - bash: a comment line ``# → text`` right after a command is a line that command prints.
 
-In a claim, ``...`` or ``…`` stands for any text. A claim matches a whole printed line; the claims of one
-block are found in the output in their order.
+In a claim, ``...`` or ``…`` stands for any text, and a file size (``324.2 KB``) for any size. A claim matches
+a whole printed line; the claims of one block are found in the output in their order.
 """
 
 from __future__ import annotations
