@@ -2,7 +2,9 @@
 
 A block is a fenced ```python or ```bash block. The line `<!-- no-test: reason -->` right before the opening
 fence keeps it from running. A python block runs as a script; a bash block runs command by command, each in
-its own shell (``cd`` and ``export`` do not carry over), and every command must exit 0. Output claims:
+its own shell (``cd`` and ``export`` do not carry over), and every command must exit 0. The working
+directory holds sample files a reader would have: ``clip.mp4``, ``intro.mp4``, ``logo.png``, ``script.txt``
+(see ``conftest.py``). Output claims:
 
 - python: a trailing comment on a line that calls ``print(`` is what that print shows
   (``print(balance)  # 100 credits available (0 reserved, 100 total)``);

@@ -4,6 +4,7 @@ its comments say it prints (see `_blocks` for the conventions)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,9 +50,11 @@ def run(args: list[str] | str, cwd: Path, env: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=lambda block: block.id)
-def test_block_runs_and_prints_what_it_says(block: Block, nemo_emulator: Emulator, tmp_path: Path) -> None:
+def test_block_runs_and_prints_what_it_says(
+    block: Block, nemo_emulator: Emulator, sample_files: Path, tmp_path: Path
+) -> None:
     work = tmp_path / "work"
-    work.mkdir()
+    shutil.copytree(sample_files, work)
     env = block_env(nemo_emulator, tmp_path)
     if block.lang == "python":
         (work / "block.py").write_text(block.code, encoding="utf-8")
