@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-_ENV = ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_WEB_URL", "NEMO_CLIENT_ID", "NEMO_CONFIG_DIR", "SKILL_SOURCE")
+_ENV = (
+    "NEMO_TOKEN",
+    "NEMO_API_URL",
+    "NEMO_WEB_URL",
+    "NEMO_CLIENT_ID",
+    "NEMO_CONFIG_DIR",
+    "NEMO_LOG",
+    "SKILL_SOURCE",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
