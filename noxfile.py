@@ -77,7 +77,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=MAIN)
 def docs(session: nox.Session) -> None:
-    session.install("-e", ".", "mkdocs-material", "mkdocstrings[python]")
+    session.install("-e", ".", "mkdocs-material", "mkdocstrings[python]", "ruff")  # ruff lays out signatures
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"})
 
 
