@@ -1,7 +1,8 @@
 """The code blocks of README.md and docs/*.md, and the outputs their comments state.
 
 A block is a fenced ```python or ```bash block. The line `<!-- no-test: reason -->` right before the opening
-fence keeps it from running. A python block runs as a script; a bash block runs command by command, each in
+fence keeps it from running. A python block runs as a script, or, when it has ``await`` at the top level,
+as a Jupyter cell runs it (on an asyncio loop); a bash block runs command by command, each in
 its own shell (``cd`` and ``export`` do not carry over), and every command must exit 0. The working
 directory holds sample files a reader would have: ``clip.mp4``, ``intro.mp4``, ``logo.png``, ``script.txt``
 (see ``conftest.py``). Output claims:
@@ -16,6 +17,7 @@ a whole printed line; the claims of one block are found in the output in their o
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,19 @@ class Block:
     code: str
     skip_reason: str | None = None
     claims: tuple[str, ...] = field(default=())
+
+    @property
+    def is_cell(self) -> bool:
+        """A python block with ``await`` at the top level: a notebook cell, not a script."""
+        try:
+            compile(self.code, str(self.path), "exec")
+        except SyntaxError:
+            try:
+                compile(self.code, str(self.path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+            except SyntaxError:
+                return False  # not Python either way: running it as a script reports the error
+            return True
+        return False
 
     @property
     def id(self) -> str:

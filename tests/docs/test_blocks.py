@@ -18,6 +18,14 @@ from ._blocks import ROOT, Block, all_blocks, blocks_of, claim_pattern, orphan_n
 BLOCKS = all_blocks()
 RUNNABLE = [block for block in BLOCKS if block.skip_reason is None]
 TIMEOUT = 120
+AS_CELL = """
+import ast, asyncio, sys
+code = compile(open(sys.argv[1]).read(), sys.argv[1], "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+result = eval(code, {"__name__": "__main__"})
+if asyncio.iscoroutine(result):
+    asyncio.run(result)
+"""
+"""Runs a block the way a notebook runs a cell: top-level ``await`` on an asyncio loop."""
 
 
 def block_env(emulator: Emulator, tmp_path: Path) -> dict[str, str]:
@@ -58,7 +66,7 @@ def test_block_runs_and_prints_what_it_says(
     env = block_env(nemo_emulator, tmp_path)
     if block.lang == "python":
         (work / "block.py").write_text(block.code, encoding="utf-8")
-        output = run([sys.executable, "block.py"], work, env)
+        output = run([sys.executable, *(("-c", AS_CELL) if block.is_cell else ()), "block.py"], work, env)
         missing = unmatched_claims(block.claims, output)
     else:
         missing = []
@@ -115,3 +123,10 @@ def test_the_readme_saved_line_is_the_quickstart_claim() -> None:
     assert command.line in readme
     assert command.claims
     assert all(f"`{claim}`" in readme for claim in command.claims)
+
+
+def test_a_block_with_top_level_await_is_a_cell(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```python\nx = await f()\n```\n```python\nasync def f(): ...\n```\n```python\nx y\n```")
+    cell, script, broken = blocks_of(page)
+    assert (cell.is_cell, script.is_cell, broken.is_cell) == (True, False, False)
