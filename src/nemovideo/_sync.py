@@ -74,6 +74,7 @@ THREAD_NAME = "nemovideo-sync"
 _Relay = SimpleQueue[Callable[[], object] | None]
 _relays = threading.local()
 _runners: weakref.WeakSet[_Runner] = weakref.WeakSet()
+_parents_objects: list[object] = []  # in a forked child: see _Runner._after_fork
 
 
 def _relay() -> _Relay:
@@ -209,7 +210,11 @@ class _Runner:
             _shutdown(cm, portal, client)
 
     def _after_fork(self) -> None:
-        """In a forked child: the loop thread did not come along; start afresh on the next call."""
+        """In a forked child: the loop thread did not come along; start afresh on the next call.
+
+        The parent's portal and client are kept, never collected: collecting the portal would wait for
+        a loop that is not in this process, and the client's sockets are the parent's."""
+        _parents_objects.append((self._portal_cm, self._portal, self._client))
         self._lock = threading.Lock()
         self._portal_cm = self._portal = None
         self._loop_thread = None
@@ -314,6 +319,7 @@ class _Handle(_Mirror, Generic[A]):
 
     @property
     def _target(self) -> A:
+        """The async object, for a call (its data, ``_wrapped``, can be read in any process)."""
         if self._generation != self._runner.generation:
             raise RuntimeError(
                 f"this {type(self).__name__} was made before os.fork() and belongs to the parent process: "
@@ -357,7 +363,7 @@ class SyncEventStream(_Handle[EventStream]):
 
     @property
     def events_received(self) -> int:
-        return self._target.events_received
+        return self._wrapped.events_received
 
     def close(self) -> None:
         self._runner.call(self._target.aclose)
@@ -370,23 +376,23 @@ class SyncVideo(_Handle[Video]):
 
     @property
     def job(self) -> RenderJob:
-        return self._target.job
+        return self._wrapped.job
 
     @property
     def path(self) -> Path | None:
-        return self._target.path
+        return self._wrapped.path
 
     @property
     def id(self) -> str:
-        return self._target.id
+        return self._wrapped.id
 
     @property
     def url(self) -> str | None:
-        return self._target.url
+        return self._wrapped.url
 
     @property
     def duration(self) -> float | None:
-        return self._target.duration
+        return self._wrapped.duration
 
     def download(
         self,
@@ -398,7 +404,7 @@ class SyncVideo(_Handle[Video]):
         return self._runner.call(self._target.download, path, overwrite=overwrite, on_progress=on_progress)
 
     def _repr_html_(self) -> str | None:
-        return self._target._repr_html_()
+        return self._wrapped._repr_html_()
 
 
 class SyncSession(_Handle[Session]):
@@ -408,27 +414,27 @@ class SyncSession(_Handle[Session]):
 
     @property
     def info(self) -> SessionInfo:
-        return self._target.info
+        return self._wrapped.info
 
     @property
     def id(self) -> str:
-        return self._target.id
+        return self._wrapped.id
 
     @property
     def task_id(self) -> str | None:
-        return self._target.task_id
+        return self._wrapped.task_id
 
     @property
     def user_id(self) -> str | None:
-        return self._target.user_id
+        return self._wrapped.user_id
 
     @property
     def project_url(self) -> str | None:
-        return self._target.project_url
+        return self._wrapped.project_url
 
     @property
     def draft(self) -> Draft:
-        return self._target.draft
+        return self._wrapped.draft
 
     def state(self) -> State:
         return self._runner.call(self._target.state)
