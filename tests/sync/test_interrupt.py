@@ -66,19 +66,25 @@ def test_ctrl_c_during_a_render_wait(
 
 
 @pytest.mark.parametrize("how", ["send", "stream"])
-def test_ctrl_c_during_a_message_does_not_resend_it(nemo: SyncNemoClient, emulator: Emulator, how: str) -> None:
+def test_ctrl_c_during_a_message_does_not_resend_it(
+    nemo: SyncNemoClient, emulator: Emulator, how: str
+) -> None:
     emulator.configure(generation_seconds=30)  # heartbeats until the interrupt
     session = nemo.sessions.create()
     streaming = threading.Event()
     interrupt_when(streaming)
     text = "Generate a 3-second video about rain"
-    with pytest.raises(KeyboardInterrupt):
+
+    def talk() -> None:
         if how == "send":
             session.send(text, on_event=lambda event: streaming.set())
         else:
             with session.stream(text) as events:
                 for _ in events:
                     streaming.set()
+
+    with pytest.raises(KeyboardInterrupt):
+        talk()
     nemo.credits.balance()  # a later call works: nothing of the interrupted one is left in the way
     assert [e.message for e in emulator.log if e.endpoint == "run_sse"] == [text]
 

@@ -108,7 +108,8 @@ def test_hooks_run_in_the_calling_thread(nemo: SyncNemoClient, emulator: Emulato
     worker.join(60)
     assert set(seen) == {"upload", "event", "download", "stream", "caller"}
     assert {ident for idents in seen.values() for ident in idents} == seen["caller"]
-    assert progress and progress[-1] == 100
+    assert progress
+    assert progress[-1] == 100
     assert (tmp_path / "out.mp4").stat().st_size > 1000
 
 
