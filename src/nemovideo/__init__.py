@@ -39,6 +39,7 @@ from ._errors import (
 from ._router import Route, route
 from ._router import translate as translate_gui
 from ._sse import EventStream, StreamTimeouts
+from ._sync import SyncEventStream, SyncNemoClient, SyncSession, SyncVideo
 from ._version import __version__
 from .models import (
     Change,
@@ -117,6 +118,10 @@ __all__ = [
     "StreamError",
     "StreamTimeout",
     "StreamTimeouts",
+    "SyncEventStream",
+    "SyncNemoClient",
+    "SyncSession",
+    "SyncVideo",
     "Text",
     "TextDelta",
     "ToolCall",
