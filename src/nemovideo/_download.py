@@ -227,18 +227,34 @@ class Transfer:
             expected = self.total
         file = anyio.wrap_file(raw)
         start = self.written
+        pending: list[bytes] = []  # gathered up to CHUNK_SIZE per write; kept on a cut, for the resume
+        held = 0
+
+        async def write() -> None:
+            nonlocal held
+            # Shielded, so a cancellation lands in the next network read and unwinds httpx's
+            # stream from the inside rather than leaving its generators suspended.
+            with anyio.CancelScope(shield=True):
+                await file.write(b"".join(pending) if len(pending) > 1 else pending[0])
+            self.written += held
+            pending.clear()
+            held = 0
+            if self.on_progress is not None:
+                self.on_progress(self.written, self.total)
+
         try:
-            body = cast("AsyncGenerator[bytes, None]", response.aiter_bytes(CHUNK_SIZE))  # a generator
+            body = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())  # a generator
             async with aclosing(body) as chunks:
                 async for chunk in chunks:
-                    # Shielded, so a cancellation lands in the next network read and unwinds httpx's
-                    # stream from the inside rather than leaving its generators suspended.
-                    with anyio.CancelScope(shield=True):
-                        await file.write(chunk)
-                    self.written += len(chunk)
-                    if self.on_progress is not None:
-                        self.on_progress(self.written, self.total)
+                    pending.append(chunk)
+                    held += len(chunk)
+                    if held >= CHUNK_SIZE:
+                        await write()
+            if pending:
+                await write()
         except httpx.HTTPError as exc:
+            if pending:
+                await write()
             raise DownloadError(
                 f"the download from {shown} broke after {self.written} bytes ({type(exc).__name__}: {exc})"
             ) from exc
