@@ -172,14 +172,15 @@ class ProtocolError(TransportError):
 
 
 class LimitExceededError(ProtocolError):
-    """The server sent more than a limit allows, or took longer than it; ``setting`` names the limit."""
+    """The server sent more than a limit allows; ``setting`` names the limit (a ``with_options`` argument)."""
 
-    def __init__(self, message: str, *, setting: str, endpoint: str | None = None) -> None:
-        super().__init__(
-            f"{message} (limit: {setting}; raise it with nemo.with_options({setting}=...) if this is "
-            "expected)",
-            endpoint=endpoint,
-        )
+    def __init__(self, message: str, *, setting: str | None = None, endpoint: str | None = None) -> None:
+        if setting is not None:
+            message = (
+                f"{message} (limit: {setting}; raise it with nemo.with_options({setting}=...) if this is "
+                "expected)"
+            )
+        super().__init__(message, endpoint=endpoint)
         self.setting = setting
 
 
