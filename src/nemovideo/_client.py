@@ -100,13 +100,30 @@ class NemoClient:
         return client
 
     def with_options(
-        self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        max_body_size: int | None = None,
+        max_event_size: int | None = None,
+        max_stream_events: int | None = None,
+        max_stream_bytes: int | None = None,
     ) -> NemoClient:
-        """A client with other timeouts or retries that shares this one's pool and token.
+        """A client with other timeouts, retries or limits that shares this one's pool and token.
 
-        Closing the derived client leaves the pool open; close the original.
+        ``deadline`` bounds one request attempt in all (seconds); the ``max_*`` limits cap what is read
+        (see ``Config``). Closing the derived client leaves the pool open; close the original.
         """
-        config = self.config.with_changes(timeout=timeout, max_retries=max_retries)
+        config = self.config.with_changes(
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            max_body_size=max_body_size,
+            max_event_size=max_event_size,
+            max_stream_events=max_stream_events,
+            max_stream_bytes=max_stream_bytes,
+        )
         return NemoClient._derived(self._requestor.with_config(config))
 
     @property

@@ -18,6 +18,17 @@ DEFAULT_WEB_URL = "https://nemovideo.com"
 DEFAULT_SKILL_SOURCE = "generator-video"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_DEADLINE = 120.0
+"""Seconds one request attempt may take in all, body included (besides the connect and read timeouts)."""
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+"""Bytes of one JSON answer, after decompression."""
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+"""Characters of one server-sent event."""
+DEFAULT_MAX_STREAM_EVENTS = 200_000
+"""Frames (heartbeats included) in one agent turn's stream."""
+DEFAULT_MAX_STREAM_BYTES = 256 * 1024 * 1024
+"""Characters in one agent turn's stream."""
+LIMIT_SETTINGS = ("deadline", "max_body_size", "max_event_size", "max_stream_events", "max_stream_bytes")
 
 TokenSource = Literal["argument", "environment", "anonymous"]
 
@@ -102,6 +113,16 @@ class Config:
     max_retries: int = DEFAULT_MAX_RETRIES
     max_retry_wait: float = 60.0
     """The longest ``Retry-After`` the SDK waits out by itself; a longer one is raised to the caller."""
+    deadline: float = DEFAULT_DEADLINE
+    """Total seconds for one attempt of a request, answer body included (a chat stream has its own)."""
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    """Largest JSON answer read, in bytes after decompression; a larger one raises ``LimitExceededError``."""
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+    """Largest single server-sent event, in characters."""
+    max_stream_events: int = DEFAULT_MAX_STREAM_EVENTS
+    """Most frames (heartbeats included) read from one chat stream."""
+    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES
+    """Most characters read from one chat stream."""
 
     @classmethod
     def resolve(
@@ -151,12 +172,23 @@ class Config:
             max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
         )
 
-    def with_changes(self, *, timeout: float | httpx.Timeout | None, max_retries: int | None) -> Config:
+    def with_changes(
+        self, *, timeout: float | httpx.Timeout | None, max_retries: int | None, **limits: float | None
+    ) -> Config:
+        """A copy with other timeouts, retries or limits (``LIMIT_SETTINGS``); ``None`` keeps a value."""
         changes: dict[str, object] = {}
         if timeout is not None:
             changes["timeout"] = _timeout(timeout)
         if max_retries is not None:
             changes["max_retries"] = max_retries
+        for name, value in limits.items():
+            if name not in LIMIT_SETTINGS:
+                raise TypeError(f"unknown setting {name!r}")
+            if value is None:
+                continue
+            if value <= 0:
+                raise ConfigurationError(f"{name} must be positive, got {value!r}")
+            changes[name] = value if name == "deadline" else int(value)
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def attribution_headers(self) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 Bytes go to a temporary file beside the target (same directory, so the final rename is atomic), their
 count is checked against Content-Length, the file is flushed to disk, then renamed into place. Any failure,
-cancellation included, removes the temporary file and leaves the target untouched.
+cancellation included, removes the temporary file and leaves the target untouched. A transfer cut
+midway resumes from the bytes already in the temporary file (``Range`` with ``If-Range``, so a changed
+file is sent whole instead), see ``Transfer``.
 
 CDN requests are built here, not by the requestor: the requestor stamps ``Authorization`` on everything it
 sends, and the bearer token must never reach the CDN host.
@@ -10,11 +12,15 @@ sends, and the bearer token must never reach the CDN host.
 
 from __future__ import annotations
 
+import base64
 import errno
+import hashlib
+import logging
 import os
 import re
+import struct
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 from typing import IO, cast
@@ -25,6 +31,8 @@ import anyio.to_thread
 import httpx
 
 from ._errors import DownloadError
+
+log = logging.getLogger("nemovideo")
 
 ProgressHook = Callable[[int, "int | None"], object]
 CHUNK_SIZE = 1024 * 1024
@@ -60,6 +68,39 @@ def target_path(path: str | os.PathLike[str], default_name: str, *, overwrite: b
             errno.EEXIST, "a file is already there: pass overwrite=True to replace it", str(target)
         )
     return target
+
+
+def mp4_duration(path: Path) -> float | None:
+    """Seconds, from the MP4's ``moov/mvhd`` box; ``None`` when the file is not an MP4 this can read."""
+    try:
+        with path.open("rb") as file:
+            end = os.fstat(file.fileno()).st_size
+            pos, stop = 0, end
+            while pos + 8 <= stop:
+                file.seek(pos)
+                size, kind = struct.unpack(">I4s", file.read(8))
+                header = 8
+                if size == 1:
+                    (size,) = struct.unpack(">Q", file.read(8))
+                    header = 16
+                elif size == 0:
+                    size = stop - pos
+                if size < header:
+                    return None
+                if kind == b"moov":
+                    pos, stop = pos + header, pos + size  # descend
+                    continue
+                if kind == b"mvhd":
+                    version = file.read(4)[0]
+                    if version == 1:
+                        scale, length = struct.unpack(">16xIQ", file.read(28))
+                    else:
+                        scale, length = struct.unpack(">8xII", file.read(16))
+                    return length / scale if scale else None
+                pos += size
+    except (OSError, struct.error, IndexError):
+        return None
+    return None
 
 
 def _file_mode() -> int:
@@ -111,6 +152,147 @@ def _discard(file: IO[bytes], tmp: Path) -> None:
     tmp.unlink(missing_ok=True)
 
 
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+class Transfer:
+    """One download into a temporary file beside ``target``, fed by one response or several: after a cut,
+    ``resume_headers()`` asks for the rest (``Range`` + ``If-Range``), and ``receive`` appends a 206 that
+    continues where the file ends or starts over on a 200. ``commit`` checks the size (and a checksum the
+    server gave) and renames into place; ``discard`` (always call it, e.g. in ``finally``) removes the rest.
+    """
+
+    def __init__(
+        self, target: Path, *, overwrite: bool = False, on_progress: ProgressHook | None = None
+    ) -> None:
+        self.target = target
+        self.overwrite = overwrite
+        self.on_progress = on_progress
+        self.written = 0
+        self.total: int | None = None
+        self.validator: str | None = None
+        self.resumable = False
+        self.checksum: tuple[str, str] | None = None
+        self._raw: IO[bytes] | None = None
+        self._tmp: Path | None = None
+
+    def resume_headers(self) -> dict[str, str]:
+        if not (self.written and self.resumable and self.validator):
+            return {}
+        return {"Range": f"bytes={self.written}-", "If-Range": self.validator}
+
+    async def _open(self) -> IO[bytes]:
+        if self._raw is None:
+            target = self.target
+            fd, name = await anyio.to_thread.run_sync(
+                lambda: tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            )
+            self._tmp, self._raw = Path(name), os.fdopen(fd, "wb")
+        return self._raw
+
+    async def _restart(self, raw: IO[bytes]) -> None:
+        await anyio.to_thread.run_sync(lambda: (raw.seek(0), raw.truncate()))
+        self.written = 0
+
+    def _learn(self, response: httpx.Response) -> None:
+        """Validators, size and checksum from a fresh (200) answer."""
+        headers = response.headers
+        etag = headers.get("etag")
+        strong = etag if etag and not etag.startswith("W/") else None  # If-Range needs a strong one
+        self.validator = strong or headers.get("last-modified")
+        self.resumable = headers.get("accept-ranges", "").lower() == "bytes"
+        length = headers.get("content-length", "")
+        self.total = int(length) if length.isdigit() and "content-encoding" not in headers else None
+        md5 = headers.get("content-md5")
+        self.checksum = ("md5", md5) if md5 else None
+
+    async def receive(self, response: httpx.Response) -> None:
+        """Write ``response``'s body on; raises ``DownloadError`` if it breaks or disagrees with its size."""
+        raw = await self._open()
+        shown = display_url(str(response.url))
+        if response.status_code == 206:
+            match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
+            if match is None or int(match[1]) != self.written:
+                raise DownloadError(f"{shown} answered a range that does not continue the download")
+            expected: int | None = int(match[2]) - int(match[1]) + 1
+            if match[3] != "*":
+                self.total = int(match[3])
+        else:
+            if self.written:
+                log.info(
+                    "%s sent the whole file again (the file changed, or no ranges): starting over", shown
+                )
+                await self._restart(raw)
+            self._learn(response)
+            expected = self.total
+        file = anyio.wrap_file(raw)
+        start = self.written
+        pending: list[bytes] = []  # gathered up to CHUNK_SIZE per write; kept on a cut, for the resume
+        held = 0
+
+        async def write() -> None:
+            nonlocal held
+            # Shielded, so a cancellation lands in the next network read and unwinds httpx's
+            # stream from the inside rather than leaving its generators suspended.
+            with anyio.CancelScope(shield=True):
+                await file.write(b"".join(pending) if len(pending) > 1 else pending[0])
+            self.written += held
+            pending.clear()
+            held = 0
+            if self.on_progress is not None:
+                self.on_progress(self.written, self.total)
+
+        try:
+            body = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())  # a generator
+            async with aclosing(body) as chunks:
+                async for chunk in chunks:
+                    pending.append(chunk)
+                    held += len(chunk)
+                    if held >= CHUNK_SIZE:
+                        await write()
+            if pending:
+                await write()
+        except httpx.HTTPError as exc:
+            if pending:
+                await write()
+            raise DownloadError(
+                f"the download from {shown} broke after {self.written} bytes ({type(exc).__name__}: {exc})"
+            ) from exc
+        received = self.written - start
+        if expected is not None and received != expected:
+            raise DownloadError(f"the download from {shown} ended after {received} of {expected} bytes")
+
+    async def commit(self) -> int:
+        """Check and rename into place; returns the size."""
+        raw = await self._open()
+        if self.total is not None and self.written != self.total:
+            raise DownloadError(f"the downloaded file has {self.written} of {self.total} bytes")
+        await anyio.to_thread.run_sync(self._verify, raw)
+        assert self._tmp is not None
+        await anyio.to_thread.run_sync(_commit, raw, self._tmp, self.target, self.overwrite)
+        self._raw = self._tmp = None
+        return self.written
+
+    def _verify(self, raw: IO[bytes]) -> None:
+        if self.checksum is None or self._tmp is None:
+            return
+        raw.flush()
+        digest = hashlib.md5(usedforsecurity=False)
+        with self._tmp.open("rb") as file:
+            for block in iter(lambda: file.read(CHUNK_SIZE), b""):
+                digest.update(block)
+        if base64.b64encode(digest.digest()).decode() != self.checksum[1].strip():
+            raise DownloadError(
+                "the downloaded file does not match the checksum (Content-MD5) the server sent"
+            )
+
+    def discard(self) -> None:
+        """Remove the temporary file, if any is left. Synchronous: it must run under cancellation too."""
+        if self._raw is not None and self._tmp is not None:
+            _discard(self._raw, self._tmp)
+        self._raw = self._tmp = None
+
+
 async def save(
     response: httpx.Response,
     target: Path,
@@ -122,58 +304,31 @@ async def save(
 
     Raises ``DownloadError`` when the connection breaks or the size disagrees with Content-Length.
     """
-    header = response.headers.get("content-length")
-    expected = int(header) if header is not None and header.isdigit() else None
-    fd, name = await anyio.to_thread.run_sync(
-        lambda: tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    )
-    tmp = Path(name)
-    raw = os.fdopen(fd, "wb")
-    file = anyio.wrap_file(raw)
+    transfer = Transfer(target, overwrite=overwrite, on_progress=on_progress)
     try:
-        written = 0
-        try:
-            body = cast("AsyncGenerator[bytes, None]", response.aiter_bytes(CHUNK_SIZE))  # a generator
-            async with aclosing(body) as chunks:
-                async for chunk in chunks:
-                    # Shielded, so a cancellation lands in the next network read and unwinds httpx's
-                    # stream from the inside rather than leaving its generators suspended.
-                    with anyio.CancelScope(shield=True):
-                        await file.write(chunk)
-                    written += len(chunk)
-                    if on_progress is not None:
-                        on_progress(written, expected)
-        except httpx.HTTPError as exc:
-            raise DownloadError(
-                f"the download from {display_url(str(response.url))} broke after {written} bytes "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
-        received = response.num_bytes_downloaded
-        if expected is not None and received != expected:
-            raise DownloadError(
-                f"the download from {display_url(str(response.url))} ended after {received} of "
-                f"{expected} bytes"
-            )
-        await anyio.to_thread.run_sync(_commit, raw, tmp, target, overwrite)
-    except BaseException:
-        _discard(raw, tmp)  # synchronous: it must run even when the task is being cancelled
-        raise
-    return written
+        await transfer.receive(response)
+        return await transfer.commit()
+    finally:
+        transfer.discard()
 
 
 @asynccontextmanager
 async def open_cdn(
-    http: httpx.AsyncClient, url: str, *, http_timeout: httpx.Timeout
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    http_timeout: httpx.Timeout,
+    headers: Mapping[str, str] | None = None,
 ) -> AsyncIterator[httpx.Response]:
     """GET a CDN URL with no ``Authorization`` and no attribution headers (not even a client default).
 
     The request is built by hand rather than by ``http.build_request``, which would merge the client's
     default headers; ``auth=None`` overrides any auth the client carries.
     """
-    headers = {"Accept": "video/mp4,*/*"}
+    sent = {"Accept": "video/mp4,*/*", "Accept-Encoding": "identity", **(headers or {})}  # offsets are bytes
     if "user-agent" in http.headers:
-        headers["User-Agent"] = http.headers["user-agent"]
-    request = httpx.Request("GET", url, headers=headers, extensions={"timeout": http_timeout.as_dict()})
+        sent["User-Agent"] = http.headers["user-agent"]
+    request = httpx.Request("GET", url, headers=sent, extensions={"timeout": http_timeout.as_dict()})
     try:
         response = await http.send(request, auth=None, stream=True, follow_redirects=True)
     except httpx.HTTPError as exc:

@@ -32,6 +32,7 @@ The hierarchy::
         │   └── StreamDisconnected    the event stream broke after the message was sent
         ├── StreamTimeout             no event, or only heartbeats, for too long
         └── ProtocolError             malformed JSON or an unexpected envelope
+            └── LimitExceededError    an answer larger than a limit allows (setting: which)
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ __all__ = [
     "ExportBlockedError",
     "FileTooLargeError",
     "InsufficientCreditsError",
+    "LimitExceededError",
     "MissingClientIdError",
     "NemoError",
     "ProtocolError",
@@ -167,6 +169,19 @@ class ProtocolError(TransportError):
     def __init__(self, message: str, *, endpoint: str | None = None) -> None:
         super().__init__(message if endpoint is None else f"{endpoint}: {message}")
         self.endpoint = endpoint
+
+
+class LimitExceededError(ProtocolError):
+    """The server sent more than a limit allows; ``setting`` names the limit (a ``with_options`` argument)."""
+
+    def __init__(self, message: str, *, setting: str | None = None, endpoint: str | None = None) -> None:
+        if setting is not None:
+            message = (
+                f"{message} (limit: {setting}; raise it with nemo.with_options({setting}=...) if this is "
+                "expected)"
+            )
+        super().__init__(message, endpoint=endpoint)
+        self.setting = setting
 
 
 class APIError(NemoError):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -20,11 +20,13 @@ from pydantic import BaseModel, ValidationError
 from . import _retry
 from ._auth import SEND_ONCE, NemoAuth, TokenRequestFailed
 from ._config import Config
+from ._download import display_url
 from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
+    LimitExceededError,
     NemoError,
     ProtocolError,
     error_for,
@@ -126,10 +128,15 @@ class Requestor:
     # --- sending -------------------------------------------------------------------------------
 
     async def send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
-        """Send once with auth; transport failures become ``APIConnectionError``/``APITimeoutError``."""
+        """Send once with auth, under ``config.deadline``; without ``stream`` the body is read too, up to
+        ``config.max_body_size``. Transport failures become ``APIConnectionError``/``APITimeoutError``."""
         started = time.perf_counter()
+        deadline = self.config.deadline if _in_memory(request) else None  # an upload streams for long
         try:
-            response = await self.http.send(request, auth=self.auth, stream=stream)
+            with _deadline(deadline, request):
+                response = await self.http.send(request, auth=self.auth, stream=True)
+                if not stream:
+                    await read_capped(response, self.config.max_body_size, request)
         except TokenRequestFailed as failed:
             raise self.error_from(failed.response, endpoint="anonymous token") from None
         except httpx.TimeoutException as exc:
@@ -267,10 +274,7 @@ class Requestor:
         async def once() -> httpx.Response:
             response = await self.send(request, stream=True)
             if response.status_code >= 400 or "json" in response.headers.get("content-type", ""):
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
+                await read_capped(response, self.config.max_body_size, request)
                 raise self.error_from(response, endpoint=endpoint)
             return response
 
@@ -306,10 +310,13 @@ class Requestor:
             body = None
         code = _int_code(body.code) if body is not None else None
         failed = body is not None and (code not in (None, 0) or body.success is False)
+        if 300 <= status < 400 and not failed:
+            return ProtocolError(_redirect_message(response), endpoint=endpoint)
         if status < 400 and not failed:
-            what = "malformed JSON" if body is None else "an unexpected envelope"
             hint = f" (expected {expected.__name__})" if expected is not None else ""
-            return ProtocolError(f"the server sent {what}{hint}", endpoint=endpoint)
+            return ProtocolError(
+                f"the server sent {_body_description(response, body)}{hint}", endpoint=endpoint
+            )
         message = _message(body, response)
         error = error_for(
             message,
@@ -345,6 +352,80 @@ class Requestor:
             "The anonymous token was refused even after the SDK fetched a new one. Anonymous tokens last "
             "7 days; if this persists, the API may be rejecting this client id."
         )
+
+
+def _in_memory(request: httpx.Request) -> bool:
+    return isinstance(request.stream, httpx.ByteStream)
+
+
+@contextmanager
+def _deadline(seconds: float | None, request: httpx.Request) -> Iterator[None]:
+    """Bound a whole attempt (connect, send, headers, body): a server trickling bytes cannot hold it."""
+    if seconds is None:
+        yield
+        return
+    try:
+        with anyio.fail_after(seconds):
+            yield
+    except TimeoutError:
+        raise APITimeoutError(
+            f"{request.method} {request.url.path} took longer than {seconds:g} s in all and was abandoned "
+            "(limit: deadline; raise it with nemo.with_options(deadline=...) if this is expected)",
+            sent=True,
+        ) from None
+
+
+async def read_capped(response: httpx.Response, limit: int, request: httpx.Request) -> None:
+    """Read a streamed body into ``response.content``, refusing more than ``limit`` bytes (decoded, so a
+    compressed bomb is stopped at the limit, not inflated whole). The response is closed either way."""
+    what = f"{request.method} {request.url.path}"
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise LimitExceededError(
+                f"the answer declares {int(declared)} bytes, more than the {limit} allowed; nothing was read",
+                setting="max_body_size",
+                endpoint=what,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise LimitExceededError(
+                    f"the answer grew past {limit} bytes and was abandoned",
+                    setting="max_body_size",
+                    endpoint=what,
+                )
+            chunks.append(chunk)
+        response._content = b"".join(chunks)  # what ``aread`` would set, so ``.content`` works as usual
+    finally:
+        with anyio.CancelScope(shield=True):
+            await response.aclose()
+
+
+def _redirect_message(response: httpx.Response) -> str:
+    location = response.headers.get("location")
+    where = f"to {display_url(str(response.url.join(location)))}" if location else "without a Location"
+    return (
+        f"the server answered with a redirect (HTTP {response.status_code}) {where}. The SDK does not "
+        "follow redirects, so your token never goes to another host; check the API URL (api_url or "
+        "NEMO_API_URL), or use the URL the redirect names if you trust it."
+    )
+
+
+def _body_description(response: httpx.Response, body: _ErrorBody | None) -> str:
+    """What came instead of the envelope, in words."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not response.content.strip():
+        return f"an empty body (HTTP {response.status_code}) instead of JSON"
+    if "html" in kind or response.content.lstrip()[:1] == b"<":
+        return f"an HTML page (HTTP {response.status_code}, {kind or 'no content type'}) instead of JSON"
+    if kind and "json" not in kind:
+        return f"a body of type {kind} instead of JSON"
+    if body is None:
+        return "malformed JSON"
+    return 'JSON that is not the API\'s envelope ({"code": 0, "data": ...})'
 
 
 def _reason(exc: BaseException) -> str:

@@ -22,7 +22,8 @@ from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from ._errors import StreamDisconnected, StreamTimeout
+from ._config import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_STREAM_BYTES, DEFAULT_MAX_STREAM_EVENTS
+from ._errors import LimitExceededError, StreamDisconnected, StreamTimeout
 from .models.events import (
     Event,
     Heartbeat,
@@ -241,8 +242,13 @@ class EventStream:
         *,
         timeouts: StreamTimeouts,
         on_heartbeat: Callable[[float], object] | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_stream_events: int = DEFAULT_MAX_STREAM_EVENTS,
+        max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES,
     ) -> None:
         self.response = response
+        self._limits = (max_event_size, max_stream_events, max_stream_bytes)
+        self._chars = self._partial = self._frames_seen = 0
         self._timeouts = timeouts
         self._on_heartbeat = on_heartbeat
         self._chunks = response.aiter_text()
@@ -299,7 +305,33 @@ class EventStream:
                     "may still be working: do not send the message again; read the session state instead.",
                     sent=True,
                 ) from exc
+            queued = len(self._frames)
             self._feed(self._lines.decode(chunk))
+            try:
+                self._check_limits(len(chunk), len(self._frames) - queued)
+            except LimitExceededError:
+                await self.aclose()
+                raise
+
+    def _check_limits(self, size: int, frames: int) -> None:
+        """Counted per network chunk, not per line: a frame still incomplete grows ``_partial``."""
+        max_event, max_events, max_chars = self._limits
+        self._chars += size
+        self._frames_seen += frames
+        self._partial = self._partial + size if frames == 0 else 0
+        if self._partial > max_event:
+            problem, setting = f"one event grew past {max_event} characters", "max_event_size"
+        elif self._frames_seen > max_events:
+            problem, setting = f"the stream sent more than {max_events} events", "max_stream_events"
+        elif self._chars > max_chars:
+            problem, setting = f"the stream sent more than {max_chars} characters", "max_stream_bytes"
+        else:
+            return
+        raise LimitExceededError(
+            f"{problem} and was closed after {self.events_received} events. The agent may still be "
+            "working: do not send the message again; read the session state instead",
+            setting=setting,
+        )
 
     def _parse(self, data: str | None) -> list[Event]:
         events: list[Event] = parse_data(data) if data is not None else [Heartbeat()]

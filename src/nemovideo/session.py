@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from ._download import target_path
 from ._errors import AgentError, APIConnectionError, NemoError, StreamDisconnected, StreamTimeout
 from ._router import translate
 from .models.credits import Credits
@@ -119,8 +120,12 @@ class Session:
         """Render the current timeline to MP4: read state, start, wait (see ``nemo.render.export``).
 
         Returns a ``Video``; ``await video.download(path)`` saves it, or pass ``download_to`` to save it
-        here. A timeline with nothing on it raises ``DraftNotReadyError`` before any render starts.
+        here. A timeline with nothing on it raises ``DraftNotReadyError`` before any render starts, and so
+        does a ``download_to`` that cannot be saved to (an existing file without ``overwrite``): no credits
+        are spent on a render that could not be saved.
         """
+        if download_to is not None:
+            target_path(download_to, "video.mp4", overwrite=overwrite)
         draft = (await self.state()).draft
         video = await self._render.export(
             self.id,

@@ -122,7 +122,7 @@ async def test_no_token_in_logs_errors_reprs_urls_or_on_the_cdn(
         await expect_error(lambda: session.send("hello there"))
         emulator.faults.add("run_sse", "expire_token")
         await expect_error(lambda: session.send("hello there"))
-        emulator.faults.add("cdn", "drop_after_headers")
+        emulator.faults.add("cdn", "drop_after_headers", count=None)  # every resume cut too
         emulator.faults.add("render_download", "drop_after_headers")
         await expect_error(lambda: video.download(out / "c.mp4"))
         await expect_error(lambda: nemo.render.wait("render_unknown", poll_interval=0.01))

@@ -17,7 +17,7 @@ from nemovideo._download import save
 from nemovideo.emulator import Emulator
 from nemovideo.resources import render as render_module
 
-from ._media import rendered, session_id, tiny_draft
+from ._media import GENERATE, rendered, session_id, tiny_draft
 
 pytestmark = pytest.mark.anyio
 
@@ -95,14 +95,14 @@ async def test_refuses_to_overwrite_before_any_request(
     assert target.read_bytes()[4:8] == b"ftyp"
 
 
-async def test_a_cut_cdn_download_falls_back_to_the_api(
+async def test_a_cdn_download_cut_at_every_resume_falls_back_to_the_api(
     nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
     job = await rendered(nemo)
-    immediate.faults.add("cdn", "drop_after_headers")
+    immediate.faults.add("cdn", "drop_after_headers", count=None)
     saved = await nemo.render.download(job, out / "a.mp4")
     assert saved.stat().st_size == job_size(immediate, job.id)
-    assert entries(immediate, "cdn") == ["drop_after_headers"]
+    assert entries(immediate, "cdn") == ["drop_after_headers"] * (1 + render_module.MAX_RESUMES)
     [proxy] = [e for e in immediate.log if e.endpoint == "render_download"]
     assert proxy.has_authorization
     assert proxy.status == 200
@@ -121,7 +121,7 @@ async def test_a_cut_download_leaves_no_file(
     nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
     job = await rendered(nemo)
-    immediate.faults.add("cdn", "drop_after_headers")
+    immediate.faults.add("cdn", "drop_after_headers", count=None)
     immediate.faults.add("render_download", "drop_after_headers")
     with pytest.raises(DownloadError, match="the CDN failed") as raised:
         await nemo.render.download(job, out / "a.mp4")
@@ -198,3 +198,111 @@ def job_size(emulator: Emulator, render_id: str) -> int:
 def test_render_module_paths_are_quoted() -> None:
     assert render_module.job_path("a/b") == "/api/render/proxy/lambda/a%2Fb"
     assert render_module.download_path("a b") == "/api/render/proxy/a%20b/download"
+
+
+def cdn_log(emulator: Emulator) -> list[tuple[int | None, str | None, str | None]]:
+    """(status, Range, If-Range) of each CDN request."""
+    return [
+        (e.status, e.headers.get("range"), e.headers.get("if-range"))
+        for e in emulator.log
+        if e.origin == "cdn"
+    ]
+
+
+async def test_a_cut_download_resumes_from_its_bytes(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    whole = job_size(immediate, job.id)
+    immediate.faults.add("cdn", "cut_body", at=10_000)
+    progress: list[int] = []
+    saved = await nemo.render.download(job, out / "a.mp4", on_progress=lambda n, t: progress.append(n))
+    output = immediate.ctx.store.renders[job.id].output_path
+    assert output is not None
+    assert saved.read_bytes() == output.read_bytes()
+    [(first, no_range, _), (second, ranged, validator)] = cdn_log(immediate)
+    assert (first, no_range, second, ranged) == (200, None, 206, "bytes=10000-")
+    assert validator is not None
+    assert validator.startswith('"')
+    assert entries(immediate, "render_download") == []
+    assert 10_000 in progress
+    assert progress[-1] == whole
+    assert files_in(out) == ["a.mp4"]
+
+
+async def test_a_file_changed_since_the_cut_is_fetched_whole(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    output = immediate.ctx.store.renders[job.id].output_path
+    assert output is not None
+    immediate.faults.add("cdn", "cut_body", at=5_000)
+    touched: list[bool] = []
+
+    def change_the_file(received: int, total: int | None) -> None:
+        if not touched:  # the origin's file changes while the first transfer runs: a new ETag
+            touched.append(True)
+            later = output.stat().st_mtime + 60
+            os.utime(output, (later, later))
+
+    saved = await nemo.render.download(job, out / "a.mp4", on_progress=change_the_file)
+    assert saved.read_bytes() == output.read_bytes()
+    assert [status for status, _, _ in cdn_log(immediate)] == [200, 200]  # If-Range failed: sent whole
+    assert files_in(out) == ["a.mp4"]
+
+
+async def test_a_download_cut_every_time_gives_up_and_leaves_nothing(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    job = await rendered(nemo)
+    immediate.faults.add("cdn", "drop_before_headers", count=None)
+    immediate.faults.add("render_download", "cut_body", at=3_000, count=None)
+    with pytest.raises(DownloadError, match="Nothing was saved"):
+        await nemo.render.download(job, out / "a.mp4")
+    assert files_in(out) == []
+
+
+async def test_a_checksum_that_disagrees_is_refused(out: Path) -> None:
+    def served(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, content=b"x" * 100)
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(served)) as http,
+        http.stream("GET", "https://cdn.example/v.mp4") as response,
+    ):
+        with pytest.raises(DownloadError, match="checksum"):
+            await save(response, out / "v.mp4")
+    assert files_in(out) == []
+
+
+async def test_export_refuses_an_existing_target_before_it_renders(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    session = await nemo.sessions.create()
+    await session.send(GENERATE, track_credits=False)
+    target = out / "mine.mp4"
+    target.write_bytes(b"precious")
+    immediate.clear_log()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        await session.export(download_to=target)
+    assert immediate.log == []  # not even the state read: nothing rendered, nothing charged
+    assert target.read_bytes() == b"precious"
+    video = await session.export(download_to=target, overwrite=True, poll_interval=0.05)
+    assert target.read_bytes()[4:8] == b"ftyp"
+    assert video.duration == pytest.approx(session.draft.duration_ms / 1000, abs=0.15)
+
+
+async def test_video_duration_comes_from_the_file_the_poll_or_the_draft(
+    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+) -> None:
+    video = await nemo.render.export(
+        await session_id(nemo), tiny_draft(), quality="draft", poll_interval=0.05
+    )
+    assert video.duration == pytest.approx(2.0, abs=0.15)
+    bare = render_module.Video(
+        video.job.model_copy(update={"duration": None}), nemo.render, draft_duration=7.0
+    )
+    assert bare.duration == 7.0  # the draft's, when the poll said nothing
+    await bare.download(out / "v.mp4")
+    assert bare.duration == pytest.approx(2.0, abs=0.15)  # the file's own, once downloaded
+    assert render_module.Video(bare.job, nemo.render).duration is None

@@ -13,6 +13,7 @@ FaultKind = Literal[
     "latency",
     "drop_before_headers",
     "drop_after_headers",
+    "cut_body",
     "cut_stream",
     "heartbeats_only",
     "malformed_json",
@@ -41,6 +42,7 @@ _PARAMS: dict[str, dict[str, Any]] = {
     "latency": {"seconds": 1.0},
     "drop_before_headers": {},
     "drop_after_headers": {},
+    "cut_body": {"at": 1024},
     "cut_stream": {"after": 1},
     "heartbeats_only": {"seconds": 5.0},
     "malformed_json": {},
@@ -148,3 +150,26 @@ class Faults:
                 rule.fired += 1
                 return rule
         return None
+
+
+def cutting_send(send: Any, abort: Any, at: int) -> Any:
+    """An ASGI ``send`` that passes the headers as they are (Content-Length included) and the body up to
+    byte ``at``, then closes the connection: a download cut at a chosen byte."""
+    state = {"sent": 0, "cut": False}
+
+    async def cutting(message: dict[str, Any]) -> None:
+        if state["cut"]:
+            return
+        if message["type"] == "http.response.body":
+            body: bytes = message.get("body", b"")
+            room = at - state["sent"]
+            if len(body) >= room and (body or not message.get("more_body", False)):
+                state["cut"] = True
+                if room > 0:
+                    await send({"type": "http.response.body", "body": body[:room], "more_body": True})
+                abort()
+                return
+            state["sent"] += len(body)
+        await send(message)
+
+    return cutting

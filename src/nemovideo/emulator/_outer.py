@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._faults import cutting_send
 from ._log import LogEntry, redact_headers
 
 if TYPE_CHECKING:
@@ -145,6 +146,9 @@ class Outer:
             return
         elif kind == "drop_after_headers":
             await self.app(scope, receive, _dropping_send(logged_send, abort))
+            return
+        elif kind == "cut_body":
+            await self.app(scope, receive, cutting_send(logged_send, abort, int(rule.param("at"))))
             return
         # cut_stream, heartbeats_only and malformed_json on run_sse act inside the stream.
         scope["nemo.fault"] = rule

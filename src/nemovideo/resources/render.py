@@ -19,10 +19,11 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import anyio
+import anyio.to_thread
 import httpx
 from pydantic import ValidationError
 
-from .._download import ProgressHook, display_url, open_cdn, safe_name, save, target_path
+from .._download import ProgressHook, Transfer, display_url, mp4_duration, open_cdn, safe_name, target_path
 from .._errors import (
     BadRequestError,
     DownloadError,
@@ -45,6 +46,8 @@ FIRST_POLL = 2.0
 POLL_BACKOFF = 1.5
 MAX_POLL = 15.0
 DEADLINE = 300.0
+MAX_RESUMES = 3
+"""How many times a cut CDN download is resumed (``Range``) before the API's download route is tried."""
 """Default total wait for a job, seconds."""
 
 Quality = Literal["high", "medium", "draft"]
@@ -251,7 +254,7 @@ class RenderResource(Resource):
             log.info("render %s failed (%s); starting it once more under a new id", exc.render_id, exc)
             job = await self.start(session_id, draft, quality)
             job = await self.wait(job.id, deadline=remaining(), **wait)
-        return Video(job, self)
+        return Video(job, self, draft_duration=_draft_seconds(draft))
 
     async def download(
         self,
@@ -275,32 +278,53 @@ class RenderResource(Resource):
             job = await self.get(render_id)
             _check_finished(job)
             url = job.output_url
+        transfer = Transfer(target, overwrite=overwrite, on_progress=on_progress)
+        try:
+            return await self._fetch(transfer, url, render_id)
+        finally:
+            transfer.discard()  # whatever is left of a failed or cancelled transfer
+
+    async def _fetch(self, transfer: Transfer, url: str | None, render_id: str | None) -> Path:
+        """From the CDN, resuming a cut transfer up to ``MAX_RESUMES`` times; else the API's route."""
         cdn_failure: DownloadError | None = None
         if url:
-            try:
-                async with open_cdn(
-                    self._requestor.http, url, http_timeout=self._requestor.config.timeout
-                ) as response:
-                    await save(response, target, overwrite=overwrite, on_progress=on_progress)
-                return target
-            except DownloadError as exc:
-                if render_id is None:
-                    raise
-                cdn_failure = exc
-                log.info(
-                    "render %s: the CDN download failed (%s); using the API's download route", render_id, exc
-                )
+            for resume in range(MAX_RESUMES + 1):
+                before = transfer.written
+                try:
+                    async with open_cdn(
+                        self._requestor.http,
+                        url,
+                        http_timeout=self._requestor.config.timeout,
+                        headers=transfer.resume_headers(),
+                    ) as response:
+                        await transfer.receive(response)
+                    await transfer.commit()
+                    return transfer.target
+                except DownloadError as exc:
+                    cdn_failure = exc
+                    if resume == MAX_RESUMES or not transfer.resume_headers() or transfer.written == before:
+                        break
+                    log.info("%s; resuming from byte %d", exc, transfer.written)
+            if render_id is None:
+                assert cdn_failure is not None
+                raise cdn_failure
+            log.info(
+                "render %s: the CDN download failed (%s); using the API's download route",
+                render_id,
+                cdn_failure,
+            )
         assert render_id is not None
         try:
             async with self._open_download(render_id) as response:
-                await save(response, target, overwrite=overwrite, on_progress=on_progress)
+                await transfer.receive(response)  # a whole file: what the CDN left is started over
+            await transfer.commit()
         except NemoError as exc:
             first = f"the CDN failed ({cdn_failure}) and " if cdn_failure else ""
             raise DownloadError(
                 f"could not download render {render_id}: {first}the API's download route failed ({exc}). "
-                f"Nothing was saved at {target}; try again later."
+                f"Nothing was saved at {transfer.target}; try again later."
             ) from exc
-        return target
+        return transfer.target
 
     @asynccontextmanager
     async def _open_download(self, render_id: str) -> AsyncIterator[httpx.Response]:
@@ -350,6 +374,14 @@ def _source(job_or_url: RenderJob | str) -> tuple[RenderJob | None, str | None, 
     return None, None, job_or_url
 
 
+def _draft_seconds(draft: Draft | Mapping[str, Any]) -> float | None:
+    try:
+        shaped = draft if isinstance(draft, Draft) else Draft.model_validate(draft)
+    except ValidationError:
+        return None
+    return shaped.duration_ms / 1000 if shaped.duration_ms > 0 else None
+
+
 def _check_finished(job: RenderJob) -> None:
     if job.cancelled:
         raise RenderCancelledError(
@@ -374,9 +406,13 @@ class Video:
     Not a model: it holds the render resource, which models never do.
     """
 
-    def __init__(self, job: RenderJob, render: RenderResource) -> None:
+    def __init__(
+        self, job: RenderJob, render: RenderResource, *, draft_duration: float | None = None
+    ) -> None:
         self.job = job
         self._render = render
+        self._draft_duration = draft_duration
+        self._file_duration: float | None = None
         self.path: Path | None = None
         """Where the last ``download`` saved the file."""
 
@@ -390,7 +426,11 @@ class Video:
 
     @property
     def duration(self) -> float | None:
-        return self.job.duration
+        """Seconds: the file's own once downloaded, else the job's (from the poll), else the draft's."""
+        for known in (self._file_duration, self.job.duration, self._draft_duration):
+            if known is not None:
+                return known
+        return None
 
     async def download(
         self,
@@ -401,6 +441,7 @@ class Video:
     ) -> Path:
         """Save the MP4 to ``path`` (see ``nemo.render.download``)."""
         self.path = await self._render.download(self.job, path, overwrite=overwrite, on_progress=on_progress)
+        self._file_duration = await anyio.to_thread.run_sync(mp4_duration, self.path)
         return self.path
 
     def __repr__(self) -> str:

@@ -98,7 +98,15 @@ class SessionsResource(Resource):
             timeout=httpx.Timeout(connect=base.connect, read=None, write=base.write, pool=base.pool),
         )
         async with requestor.stream(request) as response:
-            events = EventStream(response, timeouts=timeouts or StreamTimeouts(), on_heartbeat=on_heartbeat)
+            limits = self._requestor.config
+            events = EventStream(
+                response,
+                timeouts=timeouts or StreamTimeouts(),
+                on_heartbeat=on_heartbeat,
+                max_event_size=limits.max_event_size,
+                max_stream_events=limits.max_stream_events,
+                max_stream_bytes=limits.max_stream_bytes,
+            )
             try:
                 yield events
             finally:
