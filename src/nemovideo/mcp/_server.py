@@ -20,11 +20,16 @@ import nemovideo
 from nemovideo import (
     ACCEPTED_FORMATS,
     Draft,
+    DraftNotReadyError,
     Event,
     NemoClient,
     NemoError,
     RenderJob,
+    RenderTimeoutError,
     Session,
+    SessionNotFoundError,
+    StreamDisconnected,
+    StreamTimeout,
     Text,
     TextDelta,
     ToolCall,
@@ -81,12 +86,27 @@ def _describe(exc: BaseException) -> str:
         text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     else:
         text = str(exc) or type(exc).__name__
-    if isinstance(exc, UnsupportedFileError) and "accepted" not in text.lower():
-        text += f" (supported types: {', '.join(ACCEPTED_FORMATS)})"
     hint = getattr(exc, "hint", None)
-    if isinstance(hint, str) and hint and hint not in text:
-        text += f"\nhint: {hint}"
-    return text
+    if isinstance(hint, str) and hint:
+        text = text.replace(f" — {hint}", "")
+    hint = next((h for cls, h in _HINTS if isinstance(exc, cls)), hint)
+    if isinstance(exc, UnsupportedFileError) and "accepted" not in f"{text} {hint}".lower():
+        text += f" (supported types: {', '.join(ACCEPTED_FORMATS)})"
+    return f"{text}\nhint: {hint}" if hint else text
+
+
+_HINTS: tuple[tuple[type[BaseException], str], ...] = (
+    (SessionNotFoundError, "Start a new project with create_video_project and continue there."),
+    (DraftNotReadyError, "Ask the agent for a video first with delegate_to_nemo_agent."),
+    (
+        RenderTimeoutError,
+        "The render may still finish: follow it with get_render_status, or export again later.",
+    ),
+    (StreamDisconnected, "The message was not re-sent: check get_video_project before asking again."),
+    (StreamTimeout, "The agent may still finish: check get_video_project in a minute."),
+    (OSError, "Check the path: it must be readable (upload) or inside an existing directory (export)."),
+)
+"""Hints in the tools' own words where the SDK's speak of Python calls; the others are the SDK's."""
 
 
 class _Progress:
@@ -110,10 +130,25 @@ async def _progress(ctx: Context) -> AsyncIterator[_Progress]:
             async for progress, total, message in receive:
                 await ctx.report_progress(progress, total, message)
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(forward)
-        async with send:
-            yield _Progress(send)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(forward)
+            async with send:
+                yield _Progress(send)
+    except BaseException as raised:
+        inner = _only(raised)
+        if inner is raised:
+            raise
+        raise inner from None  # the body's own error, not a group around it
+
+
+def _only(exc: BaseException) -> BaseException:
+    """The one error inside an exception group (a task group wraps what its body raises)."""
+    inner = getattr(exc, "exceptions", None)
+    while inner is not None and len(inner) == 1:
+        exc = inner[0]
+        inner = getattr(exc, "exceptions", None)
+    return exc
 
 
 def _draft_facts(draft: Draft) -> dict[str, Any]:
@@ -127,7 +162,7 @@ def _draft_facts(draft: Draft) -> dict[str, Any]:
         "ready_to_export": draft.is_ready,
         "tracks": [
             {
-                "type": track.type.value,
+                "type": track.type.name.lower(),
                 "label": track.label,
                 "segments": [
                     {
@@ -149,6 +184,7 @@ def _job_facts(job: RenderJob) -> dict[str, Any]:
         "status": job.status.value,
         "progress": job.progress,
         "done": job.done,
+        "cancelled": job.cancelled,
         "duration_seconds": job.duration,
         "output_url": job.output_url,
         "error": job.error,
