@@ -172,6 +172,13 @@ async def test_errors_are_tool_errors_with_the_hint(
         )
     )
     assert "no such file" in missing
+    wrong_url = error_text(
+        await mcp_session.call_tool(
+            "upload_asset", {"session_id": session_id, "source": "https://example.com/notes.txt?x=1"}
+        )
+    )
+    assert "'txt'" in wrong_url
+    assert ACCEPTED_FORMATS[-1] in wrong_url
     assert not [e for e in api.log if e.endpoint == "upload"]  # refused before anything was sent
 
     empty = error_text(

@@ -7,8 +7,9 @@ import math
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, suppress
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
@@ -217,6 +218,16 @@ def _local_file(source: str) -> Path:
     return path
 
 
+def _checked_url(url: str) -> str:
+    """A URL whose name shows a type the API refuses is refused here, before it is sent."""
+    suffix = PurePosixPath(unquote(urlsplit(url).path)).suffix.lower().lstrip(".")
+    if suffix and suffix not in ACCEPTED_FORMATS:
+        raise ToolError(
+            f"unsupported file type {suffix!r} in {url}; supported types: {', '.join(ACCEPTED_FORMATS)}"
+        )
+    return url
+
+
 def _save_target(path: str) -> Path:
     """Checked before a render starts: an existing directory, or a file in one."""
     target = Path(path).expanduser()
@@ -401,7 +412,7 @@ def create_server(client: ClientFactory | None = None) -> MCPServer[Any]:
         session = session_for(session_id)
         with _tool_errors():
             if source.startswith(("http://", "https://")):
-                uploaded = await nemo().uploads.from_urls(session.id, [source])
+                uploaded = await nemo().uploads.from_urls(session.id, [_checked_url(source)])
             else:
                 path = _local_file(source)
                 async with _progress(ctx) as report:
