@@ -106,6 +106,7 @@ async def test_make_a_video(mcp_session: ClientSession, api: Emulator, tmp_path:
     assert project_now["summary"] == turn["timeline"]
     assert project_now["duration_seconds"] == 4
     assert project_now["tracks"][0]["type"] == "video"
+    assert project_now["aspect"] == "16:9"
 
     text = await mcp_session.read_resource(f"nemovideo://sessions/{session_id}/timeline")
     assert text.contents[0].text == turn["timeline"]  # type: ignore[union-attr]
@@ -119,6 +120,8 @@ async def test_make_a_video(mcp_session: ClientSession, api: Emulator, tmp_path:
         await mcp_session.call_tool("upload_asset", {"session_id": session_id, "source": str(image)})
     )
     assert [f["filename"] for f in uploaded["files"]] == ["logo.png"]
+    media = data(await mcp_session.call_tool("get_video_project", {"session_id": session_id}))["media"]
+    assert "logo.png" in [m.get("filename") for m in media]
 
     notes.clear()
     target = tmp_path / "out" / "lighthouse.mp4"

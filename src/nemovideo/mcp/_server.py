@@ -154,12 +154,20 @@ def _only(exc: BaseException) -> BaseException:
 
 def _draft_facts(draft: Draft) -> dict[str, Any]:
     meta = draft.metadata or {}
-    aspect = next((meta[k] for k in ("aspect", "aspect_ratio", "ratio") if k in meta), None)
+    aspect = next((meta[k] for k in ("aspect", "aspect_ratio", "ratio") if meta.get(k)), None)
+    width, height = meta.get("width"), meta.get("height")
+    size = None
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        size = f"{width}x{height}"
+        if aspect is None:
+            common = math.gcd(width, height)
+            aspect = f"{width // common}:{height // common}"
     return {
         "summary": draft.summary(),
         "title": draft.title,
         "duration_seconds": draft.duration_ms / 1000,
         "aspect": aspect,
+        "size": size,
         "ready_to_export": draft.is_ready,
         "tracks": [
             {
@@ -389,10 +397,7 @@ def create_server(client: ClientFactory | None = None) -> MCPServer[Any]:
         return {
             "session_id": session.id,
             **_draft_facts(state.draft),
-            "media": [
-                {"filename": m.filename, "type": m.file_type, "url": getattr(m, "cdn_url", None)}
-                for m in state.video_infos
-            ],
+            "media": [m.model_dump(mode="json", exclude_none=True) for m in state.video_infos],
         }
 
     @server.tool()
