@@ -65,7 +65,7 @@ def test_missing_extra_says_what_to_install(command: list[str]) -> None:
         code = blocked + "sys.argv = ['nemovideo', 'mcp']; from nemovideo._cli import main; main()"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert 'pip install "nemovideo[mcp]"' in done.stderr
+    assert 'pip install --upgrade "nemovideo[mcp]"' in done.stderr
     assert "Traceback" not in done.stderr
 
 

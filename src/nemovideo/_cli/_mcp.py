@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from .._client import NemoClient
+from ..mcp.__main__ import MISSING, is_missing_mcp
 from ._run import open_client
-
-MISSING = "error: the MCP server needs the 'mcp' extra\nhint: pip install \"nemovideo[mcp]\""
 
 
 def mcp(
@@ -23,7 +22,7 @@ def mcp(
     try:
         from ..mcp import run
     except ImportError as exc:
-        if (exc.name or "").split(".")[0] != "mcp":
+        if not is_missing_mcp(exc):
             raise
         typer.echo(MISSING, err=True)
         raise typer.Exit(2) from None
