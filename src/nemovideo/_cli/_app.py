@@ -21,6 +21,7 @@ from .._sse import StreamTimeouts
 from .._version import __version__
 from ..resources.render import Quality
 from . import _exit, _ui
+from ._mcp import mcp
 from ._run import open_client
 
 app = typer.Typer(
@@ -394,6 +395,9 @@ def export(
         return {"session_id": session, "render_id": rid, "path": str(path), "duration": seconds, "size": size}
 
     run(job, as_json=as_json)
+
+
+app.command()(mcp)
 
 
 @app.command(
