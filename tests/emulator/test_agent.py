@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nemovideo.emulator import _drafts as drafts
-from nemovideo.emulator._agent import plan_for
+from nemovideo.emulator.agent import plan_for
 from nemovideo.emulator._media import check_type, parse_ffmpeg_info
 from nemovideo.emulator._store import Session
 
