@@ -48,8 +48,8 @@ def understand(text: str, low: str, has_draft: bool) -> Intent:
         return Intent("edit", s, edits)
     if lex.has("capabilities", scan):
         return Intent("help", s)
-    if _is_question(scan, s, generation_cue=False):
-        return Intent("question", s, topic=_asked(scan))
+    if _is_question(scan, s, generation_cue=False) and (asked := _asked(scan)):
+        return Intent("question", s, topic=asked)
     return Intent("unknown", s)
 
 
@@ -76,7 +76,9 @@ def _asked(low: str) -> str:
     ):
         if re.search(words, low):
             return topic
-    return "everything"
+    if re.search(r"(?<![\w'])(?:video|timeline|it|so far|draft|project)(?![\w'])|视频|时间线|现在|目前", low):
+        return "everything"
+    return ""
 
 
 def _edits(low: str, s: Slots) -> list[tuple[str, dict[str, Any]]]:
