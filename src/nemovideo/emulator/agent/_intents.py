@@ -12,6 +12,7 @@ from ._slots import Slots, blank_quotes, quotes, slots_of, split_script
 
 Kind = Literal["generate", "edit", "question", "help", "unknown"]
 EDIT_ORDER = ("aspect", "uploads", "length", "music_off", "music", "volume", "title", "text")
+"""The order edits of one message are applied in (a new canvas first, then what sits on it)."""
 
 
 @dataclass
@@ -43,6 +44,8 @@ def understand(text: str, low: str, has_draft: bool) -> Intent:
         return Intent("generate", gen)
     s = slots_of(text, low, generation=False)
     scan = blank_quotes(low, quotes(text))
+    if _is_question(scan, s, generation_cue=True) and (asked := _asked(scan)):
+        return Intent("help" if asked == "help" else "question", s, topic=asked)
     edits = _edits(scan, s)
     if edits:
         return Intent("edit", s, edits)
@@ -59,9 +62,9 @@ def _is_question(low: str, s: Slots, *, generation_cue: bool) -> bool:
         return False
     if generation_cue:
         # "can you make a promo about cats?" is a request; "what video can you make?" is not one.
-        return bool(re.match(r"\s*(?:what|how|which|is|does|do|why|什么|多长|多久|现在|目前)", low)) and not (
-            lex.has("request", low)
-        )
+        opens = re.match(r"\s*(?:what|how|which|is|does|do|why|什么|多长|多久|现在|目前)", low)
+        zh_asks = re.search(r"什么|多长|多久|几秒|吗|有没有|是否|哪", low)
+        return bool(opens or zh_asks) and not lex.has("request", low)
     return True
 
 
@@ -100,10 +103,13 @@ def _edits(low: str, s: Slots) -> list[tuple[str, dict[str, Any]]]:
     )
     if removing:
         found["music_off"] = {}
-    elif s.volume is not None and (music or lex.has("volume", low)):
-        found["volume"] = {"volume": s.volume}
-    elif s.volume_delta is not None:
-        found["volume"] = {"delta": s.volume_delta}
+    elif s.volume_delta is not None or (s.volume is not None and (music or lex.has("volume", low))):
+        if s.volume is not None:
+            found["volume"] = {"volume": s.volume}
+        else:
+            found["volume"] = {"delta": s.volume_delta}
+        if s.style or (lex.has("add", low) and not lex.has("volume", low.replace("% volume", ""))):
+            found["music"] = {"style": s.style, "change": False, "quiet": True}
     elif music or (s.style and re.search(r"more|less|something|更|一点|些", low)):
         if s.style or lex.has("change", low):
             found["music"] = {"style": s.style, "change": True}
@@ -119,4 +125,9 @@ def _edits(low: str, s: Slots) -> list[tuple[str, dict[str, Any]]]:
 def _after_remove(low: str) -> str:
     """The words after the removal cue ("remove the music and add..." still removes)."""
     m = lex.find("remove", low)
-    return low[m[0].end() :] if m and not m[0][0].startswith(("with",)) else ""
+    if not m or m[0][0].startswith("with"):
+        return ""
+    rest = low[m[0].end() :]
+    for music in lex.find("music", rest):
+        rest = rest.replace(music[0], " ")
+    return rest

@@ -51,7 +51,8 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "edit": (
         ("make it", "make the video", "change", "set", "switch", "swap", "replace", "turn", "adjust", "update",
          "edit", "put", "add", "remove", "delete", "drop", "trim", "shorten", "extend", "lengthen", "cut",
-         "use", "lower", "raise", "reduce", "increase", "bring", "rename", "mute", "boost", "keep it",
+         "use", "lower", "raise", "reduce", "increase", "bring", "rename", "mute", "boost", "keep it", "overlay",
+         "call it", "name it", "give it", "show",
          "instead"),
         ("改成", "改为", "换成", "换", "调", "设置", "设为", "加", "添加", "去掉", "删除", "删掉", "缩短",
          "延长", "加长", "剪短", "用", "把", "变成", "改", "关掉", "降低", "提高", "静音"),
@@ -92,7 +93,7 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("小一点", "小点", "小声", "调低", "降低", "调小", "减小", "轻一点", "轻点", "低一点", "太吵",
          "太大声", "小些"),
     ),
-    "title": (("title", "titled", "headline", "heading"), ("标题", "题目", "片名", "名字")),
+    "title": (("title", "titled", "headline", "heading", "call it", "name it", "rename"), ("标题", "题目", "片名", "名字")),
     "text": (
         ("text", "caption", "overlay", "words", "subtitle", "label", "tagline", "slogan", "message"),
         ("文字", "字幕", "文本", "标语", "口号"),

@@ -245,7 +245,7 @@ def _edits(intent: Intent, session: Session, seed: int, zh: bool) -> Plan:
             continue
         made = _edit(name, args, session, seed, zh, music_now)
         if isinstance(made, str):
-            notes.append(made)
+            notes += [made] if made else []
             continue
         music_now = {"music_off": False, "music": True}.get(name, music_now)
         done.append(made)
@@ -347,10 +347,12 @@ def _remove_music(zh: bool) -> _Edit:
 def _music(args: dict[str, Any], session: Session, seed: int, zh: bool, music_now: bool) -> _Edit | str:
     current = drafts.music_segments(session.draft)
     style = args["style"]
+    if current and args.get("quiet") and style is None:
+        return pick(zh, "", "")
     if style is None and args["change"] and current:
         now = current[0].get("style", "lofi")
         style = STYLE_ORDER[(STYLE_ORDER.index(now) + 1) % 3] if now in STYLE_ORDER else "lofi"
-    if style is None and music_now:
+    if style is None and music_now and not args.get("quiet"):
         return pick(zh, "Your video already has background music. Open the Music panel to change it.",
                     "你的视频已经有背景音乐了。打开音乐面板可以更换。")  # fmt: skip
     style = style or "lofi"
@@ -384,7 +386,8 @@ def _music(args: dict[str, Any], session: Session, seed: int, zh: bool, music_no
 
 
 def _volume(args: dict[str, Any], session: Session, zh: bool) -> _Edit:
-    now = int(drafts.music_segments(session.draft)[0].get("volume", 35)) if session.draft["t"] else 35
+    current = drafts.music_segments(session.draft)
+    now = int(current[0].get("volume", 35)) if current else 35
     wanted = args["volume"] if "volume" in args else now + args["delta"]
     level = int(min(max(wanted, 0), 100))
 

@@ -39,10 +39,10 @@ _COLON = re.compile(r"(?<!\d):|:(?!\d)")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s*|\n+")
 _CLAUSE_END = re.compile(
     r"[,.;!?\n()，。；！？、]|\s(?:with|without|in|using|from|that|which|who|at|and|set|lasting|under|for|"
-    r"featuring|titled|called|named|please|including|plus|to|as|on|by)\s|\s(?=\d)|$"
+    r"featuring|titled|called|named|please|including|plus|as|on|by)\s|\s(?=\d)|$"
 )
 _TITLE_CUE = re.compile(
-    r"(?<![\w'])(?:titled|entitled|called|named|title|headline|heading|rename it|rename)(?![\w'])"
+    r"(?<![\w'])(?:titled|entitled|called|named|title|headline|heading|rename it|rename|call it|name it)(?![\w'])"
     r"|标题|题目|片名|名为|名叫|叫做|叫"
 )
 _TITLE_SKIP = re.compile(
@@ -229,9 +229,11 @@ def _zh_topic(head: str) -> str | None:
         i = head.find(marker)
         if i != -1:
             rest = head[i + len(marker) :]
-            end = min([j for j in (rest.find(c) for c in "的，,。!！?？ ") if j > 0] or [len(rest)])
-            if 0 < end <= 20 and not (marker == "宣传" and rest[:1] in ("片", "视")):
-                return rest[:end]
+            ends = [j for j in (rest.find(c) for c in "，,。!！?？ ") if j > 0]
+            ends += [m.start() for m in lex.find("noun", rest)[:1]]
+            topic = rest[: min(ends or [len(rest)])].rstrip("的")
+            if 0 < len(topic) <= 20 and not (marker == "宣传" and rest[:1] in ("片", "视")):
+                return topic
     for marker in ("给", "为"):
         i = head.find(marker)
         j = head.find("做", i + 1) if i != -1 else -1
@@ -308,7 +310,9 @@ def slots_of(text: str, low: str, *, generation: bool) -> Slots:
     s = Slots(zh=is_zh(head), head=head, script=script, quoted=[head[a + 1 : b - 1] for a, b in spans])
     titled = lex.has("title", scan) or lex.has("text", scan)
     for start, _end, secs in durations(scan):
-        if _before(scan, start, ("at", "from", "在", "第", "在第", "at the", "after")):
+        if _before(scan, start, ("控制在", "保持在", "限制在", "缩短在")):
+            s.length_s = s.length_s if s.length_s is not None else secs
+        elif _before(scan, start, ("at", "from", "在", "第", "在第", "at the", "after")):
             s.at_s = s.at_s if s.at_s is not None else secs
         elif titled and _before(scan, start, ("for", "显示", "持续")):
             s.span_s = s.span_s if s.span_s is not None else secs
