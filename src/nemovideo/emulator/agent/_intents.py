@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import _lexicon as lex
-from ._slots import Slots, blank_quotes, quotes, slots_of, split_script
+from ._slots import MAX_REQUEST, Slots, blank_quotes, quotes, slots_of, split_script
 
 Kind = Literal["generate", "edit", "question", "help", "unknown"]
 EDIT_ORDER = ("aspect", "uploads", "length", "music_off", "music", "volume", "title", "text")
@@ -38,10 +38,12 @@ def _generation_cue(low: str, has_draft: bool, s: Slots) -> bool:
 
 def understand(text: str, low: str, has_draft: bool) -> Intent:
     head, _script = split_script(text)
+    head = head[:MAX_REQUEST]
     hlow = blank_quotes(low[: len(head)], quotes(head))
     gen = slots_of(text, low, generation=True)
     if _generation_cue(hlow, has_draft, gen) and not _is_question(hlow, gen, generation_cue=True):
         return Intent("generate", gen)
+    text, low = text[:MAX_REQUEST], low[:MAX_REQUEST]
     s = slots_of(text, low, generation=False)
     scan = blank_quotes(low, quotes(text))
     if _is_question(scan, s, generation_cue=True) and (asked := _asked(scan)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import islice
 
 EN_NUMBERS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -178,7 +179,7 @@ def pattern(words: tuple[str, ...], latin: bool) -> re.Pattern[str]:
 def find(category: str, low: str) -> list[re.Match[str]]:
     """Every cue of `category` in the lower-cased text, both languages, in order."""
     en, zh = CUES[category]
-    found = list(pattern(en, True).finditer(low)) + list(pattern(zh, False).finditer(low))
+    found = [*islice(pattern(en, True).finditer(low), 64), *islice(pattern(zh, False).finditer(low), 64)]
     return sorted(found, key=lambda m: m.start())
 
 

@@ -7,11 +7,18 @@ the length of the text.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 
 from . import _lexicon as lex
 
+MAX_REQUEST = 2_000
+"""Characters of a request searched for cues (a script after the colon is read whole)."""
+MAX_MENTIONS = 64
+"""Mentions of one kind read per message: what a person means is said long before the 64th time."""
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _DURATION = re.compile(
     r"(\d{1,5}(?:\.\d{1,3})?)\s{0,3}-?\s{0,3}"
@@ -81,26 +88,39 @@ def is_zh(text: str) -> bool:
     return bool(_HAN.search(text))
 
 
-def quotes(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each quoted span, quote marks included; an apostrophe inside a word is not a quote."""
+@functools.lru_cache(maxsize=16)
+def quotes(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each quoted span, quote marks included; an apostrophe inside a word is not a quote.
+    Each closing mark is looked up by bisection, so a text full of quotes stays linear-logarithmic."""
+    closes: dict[str, list[int]] = {}
+    for close in set(_QUOTES.values()):
+        at = [i for i in _positions(text, close) if close != "'" or i + 1 >= len(text) or not text[i + 1].isalnum()]
+        closes[close] = at
     spans: list[tuple[int, int]] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
         close = _QUOTES.get(ch)
         if close is not None and not (ch == "'" and i > 0 and text[i - 1].isalnum()):
-            j = text.find(close, i + 1)
-            while j != -1 and close == "'" and j + 1 < n and text[j + 1].isalnum():
-                j = text.find(close, j + 1)
-            if j != -1 and j - i <= 400:
-                spans.append((i, j + 1))
-                i = j + 1
+            at = closes[close]
+            k = bisect.bisect_right(at, i)
+            if k < len(at) and at[k] - i <= 400:
+                spans.append((i, at[k] + 1))
+                i = at[k] + 1
                 continue
         i += 1
-    return spans
+    return tuple(spans)
 
 
-def blank_quotes(low: str, spans: list[tuple[int, int]]) -> str:
+def _positions(text: str, ch: str) -> list[int]:
+    out, i = [], text.find(ch)
+    while i != -1:
+        out.append(i)
+        i = text.find(ch, i + 1)
+    return out
+
+
+def blank_quotes(low: str, spans: tuple[tuple[int, int], ...]) -> str:
     """The text with quoted spans replaced by spaces (same length), so cue words inside quotes don't count."""
     if not spans:
         return low
@@ -132,7 +152,7 @@ def _seconds(value: str, unit: str) -> float:
 def durations(low: str) -> list[tuple[int, int, float]]:
     """(start, end, seconds) of every duration; "1 minute 30 seconds" and "1分30秒" are one."""
     found: list[tuple[int, int, float]] = []
-    for m in _DURATION.finditer(low):
+    for m in itertools.islice(_DURATION.finditer(low), MAX_MENTIONS):
         if m[2] in ("s", "m") and m.start(2) != m.end(1):
             continue  # "5 s" / "2 m": too ambiguous without the digits attached
         secs = _seconds(m[1], m[2])
@@ -142,8 +162,9 @@ def durations(low: str) -> list[tuple[int, int, float]]:
                 found[-1] = (found[-1][0], m.end(), found[-1][2] + secs)
                 continue
         found.append((m.start(), m.end(), secs))
-    for m in _CLOCK.finditer(low):
-        if m[0] not in _RATIO_LIKE and not any(s <= m.start() < e for s, e, _ in found):
+    covered = {i for start, end, _ in found for i in range(start, end)}
+    for m in itertools.islice(_CLOCK.finditer(low), MAX_MENTIONS):
+        if m[0] not in _RATIO_LIKE and m.start() not in covered:
             found.append((m.start(), m.end(), int(m[1]) * 60 + int(m[2])))
     return sorted(found)
 
@@ -155,7 +176,7 @@ def _before(low: str, start: int, words: tuple[str, ...]) -> bool:
 
 
 def _aspect(low: str) -> str | None:
-    for m in _RATIO.finditer(low):
+    for m in itertools.islice(_RATIO.finditer(low), MAX_MENTIONS):
         w, h = int(m[1]), int(m[2])
         if 0 < w <= 21 and 0 < h <= 21:
             r = w / h
@@ -166,7 +187,7 @@ def _aspect(low: str) -> str | None:
 
 def _volume(low: str, slots: Slots) -> None:
     louder, quieter = lex.has("louder", low), lex.has("quieter", low)
-    for m in _PERCENT.finditer(low):
+    for m in itertools.islice(_PERCENT.finditer(low), 1):
         value = round(float(m[1]))
         if _before(low, m.start(), ("by", "了")) or (
             (louder or quieter) and not _before(low, m.start(), ("to", "at", "到", "为", "成", "至", "在"))
@@ -197,15 +218,15 @@ def _clause(text: str, start: int) -> str:
     return text[start:end].strip(" \t-—:'\"")
 
 
-def _quoted_at(text: str, pos: int, spans: list[tuple[int, int]]) -> str | None:
+def _quoted_at(text: str, pos: int, spans: tuple[tuple[int, int], ...]) -> str | None:
     for start, end in spans:
         if start >= pos and not text[pos:start].strip(" :=,"):
             return text[start + 1 : end - 1].strip()
     return None
 
 
-def explicit_title(text: str, low: str, spans: list[tuple[int, int]]) -> str | None:
-    for m in _TITLE_CUE.finditer(blank_quotes(low, spans)):
+def explicit_title(text: str, low: str, spans: tuple[tuple[int, int], ...]) -> str | None:
+    for m in itertools.islice(_TITLE_CUE.finditer(blank_quotes(low, spans)), MAX_MENTIONS):
         skip = _TITLE_SKIP.match(low, m.end())
         pos = skip.end() if skip else m.end()
         # The skip may have eaten the first letters of a word ("title it Tomorrow" → "it" "to"...):
@@ -261,7 +282,7 @@ def _en_topic(head: str, low: str) -> str | None:
         r"highlighting|presenting|explaining|on|announcing|starring|to promote|to sell)\s"
     )
     skip_after_for = ("me", "us", "this", "it", "my video", "instagram", "tiktok", "youtube", "social")
-    for m in markers.finditer(low):
+    for m in itertools.islice(markers.finditer(low), MAX_MENTIONS):
         rest = low[m.end() :]
         if m[0].startswith("for") and rest.startswith(skip_after_for):
             continue
@@ -304,11 +325,13 @@ def topic_of(head: str, low: str, zh: bool) -> str | None:
 def slots_of(text: str, low: str, *, generation: bool) -> Slots:
     """The facts in the message. For a generation, the script (after the colon) is not searched for them."""
     head, script = split_script(text) if generation else (text, "")
+    head = head[:MAX_REQUEST]
     spans = quotes(head)
     hlow = low[: len(head)]
     scan = blank_quotes(hlow, spans)
     s = Slots(zh=is_zh(head), head=head, script=script, quoted=[head[a + 1 : b - 1] for a, b in spans])
     titled = lex.has("title", scan) or lex.has("text", scan)
+    relative = lex.has("shorter", scan) or lex.has("longer", scan)
     for start, _end, secs in durations(scan):
         if _before(scan, start, ("控制在", "保持在", "限制在", "缩短在")):
             s.length_s = s.length_s if s.length_s is not None else secs
@@ -317,7 +340,7 @@ def slots_of(text: str, low: str, *, generation: bool) -> Slots:
         elif titled and _before(scan, start, ("for", "显示", "持续")):
             s.span_s = s.span_s if s.span_s is not None else secs
         elif _before(scan, start, ("by", "了")) or (
-            (lex.has("shorter", scan) or lex.has("longer", scan))
+            relative
             and not _before(scan, start, ("to", "到", "成", "为", "至"))
         ):
             s.delta_s = s.delta_s if s.delta_s is not None else secs
