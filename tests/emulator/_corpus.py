@@ -14,7 +14,18 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).with_name("agent_corpus.json")
-ROUTER_WORDS = {"export", "导出", "download", "credits", "积分", "balance", "status", "状态", "show tracks", "quit"}
+ROUTER_WORDS = {
+    "export",
+    "导出",
+    "download",
+    "credits",
+    "积分",
+    "balance",
+    "status",
+    "状态",
+    "show tracks",
+    "quit",
+}
 _ROUTER_PREFIX = ("upload ", "上传 ", "exit")
 _FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
@@ -40,7 +51,7 @@ def load() -> Corpus:
     return Corpus(data["setups"], [Case(**c) for c in data["cases"]])
 
 
-# -- collection ------------------------------------------------------------------------------------------------
+# -- collection ------------------------------------------------------------------------------------------
 
 
 def _strings(node: ast.AST, names: dict[str, list[str]]) -> list[str]:
@@ -73,14 +84,16 @@ def _from_python(source: str) -> list[str]:
             values = _strings(node.iter, names)
             if isinstance(node.iter, ast.Call) and node.iter.args:  # enumerate(STEPS, 1)
                 values = _strings(node.iter.args[0], names)
-            for target in ast.walk(node.target):
-                if isinstance(target, ast.Name) and values:
-                    names.setdefault(target.id, values)
+            for bound in ast.walk(node.target):
+                if isinstance(bound, ast.Name) and values:
+                    names.setdefault(bound.id, values)
     found: list[str] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "send":
-            if node.args:
-                found += _strings(node.args[0], names)
+        sends = (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "send"
+        )
+        if sends and isinstance(node, ast.Call) and node.args:
+            found += _strings(node.args[0], names)
     return found
 
 
@@ -104,7 +117,14 @@ def _from_shell(text: str) -> list[str]:
         except ValueError:
             continue
         args = words[2:]
-        prompt = next((w for i, w in enumerate(args) if not w.startswith("-") and (i == 0 or not _takes_value(args[i - 1]))), None)
+        prompt = next(
+            (
+                w
+                for i, w in enumerate(args)
+                if not w.startswith("-") and (i == 0 or not _takes_value(args[i - 1]))
+            ),
+            None,
+        )
         if prompt:
             found.append(request_text(prompt, None, "--music" in args))
     return found
@@ -134,13 +154,19 @@ def _from_notebook(path: Path) -> list[str]:
     found: list[str] = []
     for cell in code:
         source = "".join(cell.get("source", []))
-        found += _from_python("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+        found += _from_python(
+            "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        )
     return found
 
 
 def _quoted_examples(text: str) -> list[str]:
     """Example requests quoted in a help text ("try: "..."", 'e.g. "..."')."""
-    return [q.strip() for q in re.findall(r"[\"“]([^\"“”]{6,}?)[\"”]", text) if len(q.split()) >= 2 or not q.isascii()]
+    return [
+        q.strip()
+        for q in re.findall(r"[\"“]([^\"“”]{6,}?)[\"”]", text)
+        if len(q.split()) >= 2 or not q.isascii()
+    ]
 
 
 def _from_cli_help() -> list[str]:
@@ -203,11 +229,17 @@ def promised(prompt: str, source: str) -> Case:
         expect["d"] = float(m[1])
     if re.search(r"\b(?:no|without)\s+(?:background\s+)?music|不要音乐|去掉|remove", head):
         expect["music"] = False
-    elif re.search(r"music|soundtrack|音乐|配乐", head) and not re.search(r"volume|音量|quieter|louder|小|大", head):
+    elif re.search(r"music|soundtrack|音乐|配乐", head) and not re.search(
+        r"volume|音量|quieter|louder|小|大", head
+    ):
         expect["music"] = True
     if m := re.search(r"(\d+)\s*%", head):
         expect["volume"] = int(m[1])
-    for aspect, words in (("9:16", r"9:16|vertical|portrait|竖屏"), ("1:1", r"1:1|square|方形"), ("16:9", r"16:9|landscape|横屏")):
+    for aspect, words in (
+        ("9:16", r"9:16|vertical|portrait|竖屏"),
+        ("1:1", r"1:1|square|方形"),
+        ("16:9", r"16:9|landscape|横屏"),
+    ):
         if re.search(words, head):
             expect["aspect"] = aspect
     if m := re.search(r"""(?:title|标题)\D{0,12}?['"“「]([^'"”」]+)['"”」]""", prompt, re.I):
@@ -219,13 +251,17 @@ def promised(prompt: str, source: str) -> Case:
         expect = {"same": True}
     intent = "shown:" + source
     generates = re.search(r"\b(?:generate|create|produce|make (?:a|an|me)\b)|生成|制作", head)
-    setup = ("uploads" if expect.get("media") else "new") if generates else (
-        "base_uploads" if expect.get("media") else "base"
+    setup = (
+        ("uploads" if expect.get("media") else "new")
+        if generates
+        else ("base_uploads" if expect.get("media") else "base")
     )
-    return Case(intent, "zh" if re.search(r"[\u3400-\u9fff]", prompt) else "en", setup, prompt, expect, source)
+    return Case(
+        intent, "zh" if re.search(r"[\u3400-\u9fff]", prompt) else "en", setup, prompt, expect, source
+    )
 
 
-# -- the check -------------------------------------------------------------------------------------------------
+# -- the check -------------------------------------------------------------------------------------------
 
 
 def _texts(draft: dict[str, Any]) -> str:
@@ -233,7 +269,9 @@ def _texts(draft: dict[str, Any]) -> str:
 
 
 def _music(draft: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for t in draft.get("t", []) if t.get("tt") == 1 for s in t.get("sg", []) if s.get("kind") == "music"]
+    return [
+        s for t in draft.get("t", []) if t.get("tt") == 1 for s in t.get("sg", []) if s.get("kind") == "music"
+    ]
 
 
 def misses(expect: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> list[str]:

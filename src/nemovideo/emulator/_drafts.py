@@ -158,7 +158,9 @@ def with_text(draft: dict[str, Any], text: str, start_s: float, seconds: float) 
     draft = copy.deepcopy(draft)
     start = min(max(round(start_s * 1000), 0), max(draft["d"] - 1, 0))
     end = min(start + max(round(seconds * 1000), 1), draft["d"])
-    track = next((t for t in draft["t"] if t.get("tt") == TEXT and t.get("m", {}).get("name") == "Text"), None)
+    track = next(
+        (t for t in draft["t"] if t.get("tt") == TEXT and t.get("m", {}).get("name") == "Text"), None
+    )
     if track is None:
         track = {"tt": TEXT, "m": {"name": "Text"}, "sg": []}
         draft["t"].append(track)

@@ -5,6 +5,8 @@ phrases match whole words (spaces match any run of spaces); Chinese ones match a
 `ASPECTS` map words to the renderer's music styles and to the canvas shapes.
 """
 
+# ruff: noqa: E501  (Chinese text counts double in the line width)
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,7 @@
 """Stage 4: turn what was understood into a Plan of tool steps; nothing changes until a step's `apply` runs."""
 
+# ruff: noqa: E501  (Chinese text counts double in the line width)
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,6 +1,8 @@
 """What the agent says, in English and Chinese. Replies speak as if the user had the web app's GUI ("click
 the Export button", "open the Music panel"), as the real service does."""
 
+# ruff: noqa: E501  (Chinese text counts double in the line width)
+
 from __future__ import annotations
 
 HELP = {

@@ -49,7 +49,8 @@ _CLAUSE_END = re.compile(
     r"featuring|titled|called|named|please|including|plus|as|on|by)\s|\s(?=\d)|$"
 )
 _TITLE_CUE = re.compile(
-    r"(?<![\w'])(?:titled|entitled|called|named|title|headline|heading|rename it|rename|call it|name it)(?![\w'])"
+    r"(?<![\w'])(?:titled|entitled|called|named|title|headline|heading|rename it|rename|call it|name it)"
+    r"(?![\w'])"
     r"|标题|题目|片名|名为|名叫|叫做|叫"
 )
 _TITLE_SKIP = re.compile(
@@ -58,7 +59,62 @@ _TITLE_SKIP = re.compile(
 )
 _ARTICLES = ("a ", "an ", "the ")
 _FILLER = frozenset(
-    ["a", "an", "the", "some", "short", "quick", "brief", "little", "tiny", "nice", "cool", "simple", "new", "fresh", "great", "awesome", "good", "beautiful", "promotional", "promo", "marketing", "social", "media", "product", "brand", "advertising", "vertical", "horizontal", "square", "portrait", "landscape", "widescreen", "video", "videos", "clip", "second", "seconds", "minute", "minutes", "sec", "secs", "long", "me", "us", "our", "my", "please", "cinematic", "catchy", "fun", "engaging", "professional", "stunning", "modern"]
+    [
+        "a",
+        "an",
+        "the",
+        "some",
+        "short",
+        "quick",
+        "brief",
+        "little",
+        "tiny",
+        "nice",
+        "cool",
+        "simple",
+        "new",
+        "fresh",
+        "great",
+        "awesome",
+        "good",
+        "beautiful",
+        "promotional",
+        "promo",
+        "marketing",
+        "social",
+        "media",
+        "product",
+        "brand",
+        "advertising",
+        "vertical",
+        "horizontal",
+        "square",
+        "portrait",
+        "landscape",
+        "widescreen",
+        "video",
+        "videos",
+        "clip",
+        "second",
+        "seconds",
+        "minute",
+        "minutes",
+        "sec",
+        "secs",
+        "long",
+        "me",
+        "us",
+        "our",
+        "my",
+        "please",
+        "cinematic",
+        "catchy",
+        "fun",
+        "engaging",
+        "professional",
+        "stunning",
+        "modern",
+    ]
 )
 
 
@@ -94,15 +150,19 @@ def quotes(text: str) -> tuple[tuple[int, int], ...]:
     Each closing mark is looked up by bisection, so a text full of quotes stays linear-logarithmic."""
     closes: dict[str, list[int]] = {}
     for close in set(_QUOTES.values()):
-        at = [i for i in _positions(text, close) if close != "'" or i + 1 >= len(text) or not text[i + 1].isalnum()]
+        at = [
+            i
+            for i in _positions(text, close)
+            if close != "'" or i + 1 >= len(text) or not text[i + 1].isalnum()
+        ]
         closes[close] = at
     spans: list[tuple[int, int]] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
-        close = _QUOTES.get(ch)
-        if close is not None and not (ch == "'" and i > 0 and text[i - 1].isalnum()):
-            at = closes[close]
+        shut = _QUOTES.get(ch)
+        if shut is not None and not (ch == "'" and i > 0 and text[i - 1].isalnum()):
+            at = closes[shut]
             k = bisect.bisect_right(at, i)
             if k < len(at) and at[k] - i <= 400:
                 spans.append((i, at[k] + 1))
@@ -171,8 +231,10 @@ def durations(low: str) -> list[tuple[int, int, float]]:
 
 def _before(low: str, start: int, words: tuple[str, ...]) -> bool:
     tail = low[max(0, start - 14) : start].rstrip()
-    return any(tail.endswith(w) and (not w.isascii() or len(tail) == len(w) or not tail[-len(w) - 1].isalnum())
-               for w in words)  # fmt: skip
+    return any(
+        tail.endswith(w) and (not w.isascii() or len(tail) == len(w) or not tail[-len(w) - 1].isalnum())
+        for w in words
+    )
 
 
 def _aspect(low: str) -> str | None:
@@ -236,9 +298,9 @@ def explicit_title(text: str, low: str, spans: tuple[tuple[int, int], ...]) -> s
         quoted = _quoted_at(text, pos, spans)
         if quoted:
             return quoted
-        if m[0] in ("title", "headline", "heading", "标题", "题目", "片名"):
-            if pos == m.end() or not any(c.isalnum() for c in text[pos : pos + 1]):
-                continue  # "add a title" with nothing after it
+        bare = m[0] in ("title", "headline", "heading", "标题", "题目", "片名")
+        if bare and (pos == m.end() or not any(c.isalnum() for c in text[pos : pos + 1])):
+            continue  # "add a title" with nothing after it
         words = _clause(text, pos)
         if words and any(c.isalnum() for c in words):
             return words[:80]
@@ -340,8 +402,7 @@ def slots_of(text: str, low: str, *, generation: bool) -> Slots:
         elif titled and _before(scan, start, ("for", "显示", "持续")):
             s.span_s = s.span_s if s.span_s is not None else secs
         elif _before(scan, start, ("by", "了")) or (
-            relative
-            and not _before(scan, start, ("to", "到", "成", "为", "至"))
+            relative and not _before(scan, start, ("to", "到", "成", "为", "至"))
         ):
             s.delta_s = s.delta_s if s.delta_s is not None else secs
         elif s.length_s is None:
