@@ -79,7 +79,7 @@ async def test_every_request_builds_the_timeline_it_asks_for(
 
 
 def test_the_docs_table_quotes_corpus_requests() -> None:
-    """docs/emulator.md's table of intents quotes, for each intent, requests of the corpus with that intent."""
+    """The table of intents in docs/emulator.md quotes corpus requests of the intent of each row."""
     text = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text(encoding="utf-8")
     section = text[text.index("## The agent") : text.index("## The stream")]
     known = {(c.intent, c.say) for c in load().cases}

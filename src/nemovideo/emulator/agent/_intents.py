@@ -51,7 +51,7 @@ def understand(text: str, low: str, has_draft: bool) -> Intent:
     edits = _edits(scan, s)
     if edits:
         return Intent("edit", s, edits)
-    if lex.has("capabilities", scan):
+    if lex.has("capabilities", scan) or lex.has("greeting", scan):
         return Intent("help", s)
     if _is_question(scan, s, generation_cue=False) and (asked := _asked(scan)):
         return Intent("question", s, topic=asked)

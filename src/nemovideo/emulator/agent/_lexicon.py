@@ -126,6 +126,10 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "commands", "how do i", "what else", "capabilities", "who are you"),
         ("你能做什么", "你会什么", "帮助", "怎么用", "能做什么", "可以做什么", "功能", "你是谁", "有什么功能"),
     ),
+    "greeting": (
+        ("hi", "hello", "hey", "how are you", "good morning", "good afternoon", "good evening", "hiya"),
+        ("你好", "您好", "嗨", "在吗", "哈喽"),
+    ),
     "request": (
         ("can you", "could you", "would you", "will you", "please", "can i", "i want", "i'd like", "let's"),
         ("能不能", "可以", "能否", "请", "帮我", "麻烦", "能把", "能"),
