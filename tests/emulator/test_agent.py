@@ -1,18 +1,156 @@
-"""The rule-based agent's phrase table and draft edits, without a server."""
+"""The agent without a server: its stages, its replies in both languages, and any text at all."""
 
 from __future__ import annotations
 
+import copy
+from datetime import timedelta
+
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from nemovideo.emulator import _drafts as drafts
-from nemovideo.emulator._agent import plan_for
 from nemovideo.emulator._media import check_type, parse_ffmpeg_info
 from nemovideo.emulator._store import Session
+from nemovideo.emulator.agent import HELP, NEED_DRAFT, plan_for
+from nemovideo.emulator.agent._normalise import normalise
 
 
-def session() -> Session:
+def session(language: str = "en") -> Session:
     canvas = drafts.canvas_for("16:9")
-    return Session("1" * 19, "task_x", "project", "en", "anon_x", drafts.empty_draft(canvas), canvas)
+    return Session("1" * 19, "task_x", "project", language, "anon_x", drafts.empty_draft(canvas), canvas)
+
+
+def generated(language: str = "en") -> Session:
+    s = session(language)
+    for step in plan_for("Generate a 12-second video with background music: A. B. C.", s, 0).steps:
+        step.apply(s)
+    return s
+
+
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        ("a one-minute video", "a 1-minute video"),
+        ("half a minute", "30 seconds"),
+        ("a minute and a half", "90 seconds"),
+        ("twenty-five percent", "25 percent"),
+        ("三十秒", "30秒"),
+        ("一分钟", "1分钟"),
+        ("半分钟", "30秒"),
+        ("一分半", "90秒"),
+        ("百分之十", "10%"),
+        ("调到１０％", "调到10%"),
+        ("one of a kind", "one of a kind"),
+        ("小一点", "小一点"),
+    ],
+)
+def test_normalise_spells_numbers_and_units_one_way(typed: str, normal: str) -> None:
+    assert normalise(typed) == normal
+
+
+def test_same_message_and_seed_give_the_same_timeline() -> None:
+    drafts_made = []
+    for _ in range(2):
+        s = session()
+        for step in plan_for("Short promo for a pizza place, 8 seconds, upbeat music", s, 3).steps:
+            step.apply(s)
+        drafts_made.append(s.draft)
+    assert drafts_made[0] == drafts_made[1]
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "reply_has"),
+    [
+        ("zh", "make it 10 seconds", NEED_DRAFT["zh"]),
+        ("en", "改成10秒", NEED_DRAFT["zh"]),
+        ("en", "make it 10 seconds", NEED_DRAFT["en"]),
+        ("zh", "what can you do?", HELP["zh"]),
+        ("en", "你能做什么", HELP["zh"]),
+        ("en", "help", HELP["en"]),
+    ],
+)
+def test_help_and_empty_timeline_answers_in_the_users_language(
+    language: str, message: str, reply_has: str
+) -> None:
+    plan = plan_for(message, session(language), 0)
+    assert (plan.kind, plan.answer) == ("text", reply_has)
+
+
+def test_chinese_requests_get_chinese_replies() -> None:
+    s = session()
+    plan = plan_for("帮我生成一个30秒的咖啡店宣传视频，配背景音乐", s, 0)
+    assert plan.kind == "generation"
+    assert "秒" in plan.intro
+    assert "导出" in plan.answer
+    for step in plan.steps:
+        step.apply(s)
+    assert "调到" in plan_for("把背景音乐音量调到10%", s, 0).intro
+
+
+def test_not_understood_names_the_text_and_the_closest_things() -> None:
+    plan = plan_for("make the song sparkle", generated(), 0)
+    assert plan.kind == "text"
+    assert not plan.steps
+    assert "make the song sparkle" in plan.answer
+    assert "add upbeat background music" in plan.answer  # "song" is closest to the music edits
+    zh = plan_for("让它闪闪发光", generated(), 0)
+    assert "让它闪闪发光" in zh.answer
+    assert "你可以试试" in zh.answer
+
+
+def test_questions_answer_from_the_timeline() -> None:
+    s = generated()
+    before = copy.deepcopy(s.draft)
+    assert plan_for("how long is it?", s, 0).answer == "Your video is 12 seconds long."
+    assert "Lo-fi" in plan_for("what music is on it?", s, 0).answer
+    assert "16:9" in plan_for("what's the aspect ratio?", s, 0).answer
+    assert plan_for("现在多长？", s, 0).answer == "你的视频时长12秒。"
+    assert s.draft == before
+
+
+_SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large]
+_CUES = st.sampled_from(
+    ["generate", "make it", "music", "title", "'", '"', "「", ":", "：", "%", "10", "1:30", "9:16", "秒",
+     "分钟", "音乐", "调到",
+     "quieter", "louder", "add", "remove", "called", "for", "at", "by", "?", "  ", "\n", "-",
+     "百分之", "三十", "text", "use my clips", "square", "竖屏", "video", "视频", "…", "🎬"]
+)  # fmt: skip
+_TEXT = st.one_of(
+    st.text(max_size=10_000),
+    st.lists(st.one_of(_CUES, st.text(max_size=8)), max_size=2_000).map(" ".join).map(lambda t: t[:10_000]),
+)
+_NONSENSE = st.text(st.sampled_from("!?.,;:-_()[]{}#@&*+=~^<>/|\\ \n\t…—–·•★☆♪😀🎉ωжщфэ"), max_size=10_000)
+
+
+@settings(deadline=timedelta(milliseconds=50), max_examples=60, suppress_health_check=_SLOW_DATA)
+@given(_TEXT)
+@example("title '" * 1600)
+@example("'a " * 3300)
+@example("1" * 10_000)
+@example("1:30 " * 2000)
+@example("make it 15 seconds and add a title 'Sale' " * 240)
+@example("百分之" * 3300)
+def test_any_text_gives_a_plan_that_applies_cleanly(text: str) -> None:
+    s = generated()
+    plan = plan_for(text, s, 0)
+    assert plan.kind in ("generation", "edit", "text")
+    for step in plan.steps:
+        step.apply(s)
+    for track in s.draft["t"]:
+        for seg in track["sg"]:
+            assert 0 <= seg["start"] < seg["end"] <= s.draft["d"]
+
+
+@settings(deadline=timedelta(milliseconds=50), max_examples=40, suppress_health_check=_SLOW_DATA)
+@given(_NONSENSE)
+def test_nonsense_changes_nothing(text: str) -> None:
+    s = generated("zh")
+    before = copy.deepcopy(s.draft)
+    plan = plan_for(text, s, 0)
+    assert (plan.kind, plan.steps) == ("text", [])
+    assert plan.answer
+    assert s.draft == before
 
 
 @pytest.mark.parametrize(

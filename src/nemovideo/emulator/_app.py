@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from . import _agent, _jobs
+from . import _jobs, agent
 from ._context import Context
 from ._faults import FaultRule
 from ._log import LogEntry
@@ -202,7 +202,7 @@ class Api:
         if session is None:
             return _detail(404, "Session not found")
         settings = self.ctx.settings
-        plan = _agent.plan_for(fields["text"], session, settings.seed)
+        plan = agent.plan_for(fields["text"], session, settings.seed)
         cost = {"generation": settings.generation_cost, "edit": settings.edit_cost}.get(plan.kind, 0)
         if cost:
             try:

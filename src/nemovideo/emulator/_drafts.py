@@ -153,6 +153,22 @@ def with_title(draft: dict[str, Any], text: str, seconds: float | None = None) -
     return draft
 
 
+def with_text(draft: dict[str, Any], text: str, start_s: float, seconds: float) -> dict[str, Any]:
+    """Add a text overlay from `start_s` for `seconds` (clamped to the draft), on the "Text" track."""
+    draft = copy.deepcopy(draft)
+    start = min(max(round(start_s * 1000), 0), max(draft["d"] - 1, 0))
+    end = min(start + max(round(seconds * 1000), 1), draft["d"])
+    track = next(
+        (t for t in draft["t"] if t.get("tt") == TEXT and t.get("m", {}).get("name") == "Text"), None
+    )
+    if track is None:
+        track = {"tt": TEXT, "m": {"name": "Text"}, "sg": []}
+        draft["t"].append(track)
+    seg = {"id": _next_id(draft), "kind": "text", "name": text, "start": start, "end": end, "text": text}
+    track["sg"].append(seg | {"position": "center"})
+    return draft
+
+
 def with_music(
     draft: dict[str, Any], *, style: str = "lofi", seed: int = 7, volume: int = 35
 ) -> dict[str, Any]:

@@ -12,10 +12,10 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _events as ev
-from ._agent import Plan
 from ._clock import Clock
 from ._settings import Settings
 from ._store import Session, User
+from .agent import Plan
 
 Item = tuple[str, bytes]
 """("event" | "heartbeat", an SSE frame)."""
