@@ -45,8 +45,8 @@ def test_generate_edit_export_through_a_terminal(tmp_path: Path) -> None:
         child.sendline("add a title 'Tea time' for 2 seconds")
         child.expect_exact('"Tea time"')
         child.expect_exact("you> ")
-        child.sendline("导出")  # export, in Chinese
-        child.expect(r"Saved (\S+\.mp4) \(4 s, ")
+        child.sendline("导出")  # export, in Chinese: answered in Chinese
+        child.expect(r"已保存 (\S+\.mp4)（4 秒，")
         match = child.match
         assert isinstance(match, re.Match)
         saved = Path(match.group(1))
