@@ -6,7 +6,24 @@ from pathlib import Path
 
 import pytest
 
-_ENV = ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_WEB_URL", "NEMO_CLIENT_ID", "NEMO_CONFIG_DIR", "SKILL_SOURCE")
+_ENV = (
+    "NEMO_TOKEN",
+    "NEMO_API_URL",
+    "NEMO_WEB_URL",
+    "NEMO_CLIENT_ID",
+    "NEMO_CONFIG_DIR",
+    "NEMO_LOG",
+    "SKILL_SOURCE",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fault-matrix",
+        action="store_true",
+        help="print the fault matrix (operation x fault -> outcome) after the run; it is printed anyway "
+        "when a test failed",
+    )
 
 
 @pytest.fixture(params=["asyncio", "trio"], scope="session")

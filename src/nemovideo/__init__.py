@@ -4,6 +4,7 @@
 used.
 """
 
+from . import _logging as _logging  # NEMO_LOG=debug|info|warning: a stderr handler
 from ._client import NemoClient
 from ._config import Config
 from ._errors import (
@@ -38,6 +39,7 @@ from ._errors import (
 from ._router import Route, route
 from ._router import translate as translate_gui
 from ._sse import EventStream, StreamTimeouts
+from ._sync import SyncEventStream, SyncNemoClient, SyncSession, SyncVideo
 from ._version import __version__
 from .models import (
     Change,
@@ -116,6 +118,10 @@ __all__ = [
     "StreamError",
     "StreamTimeout",
     "StreamTimeouts",
+    "SyncEventStream",
+    "SyncNemoClient",
+    "SyncSession",
+    "SyncVideo",
     "Text",
     "TextDelta",
     "ToolCall",

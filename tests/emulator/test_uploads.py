@@ -191,7 +191,6 @@ async def test_300_mb_upload_streams_with_bounded_memory(tmp_path: Path, anyio_b
         stored = emu.ctx.data_dir / "uploads" / sid
         assert [p.stat().st_size for p in stored.iterdir()] == [size]
     assert info["size"] == size
-    print(f"300 MB upload: {elapsed:.1f} s, peak RSS growth {rss_growth / 2**20:.1f} MiB, "
-          f"peak traced Python allocations {traced_peak / 2**20:.1f} MiB")  # fmt: skip
-    assert traced_peak < 32 * 2**20
-    assert rss_growth < 64 * 2**20
+    measured = f"{elapsed:.1f} s, RSS +{rss_growth / 2**20:.1f} MiB, traced {traced_peak / 2**20:.1f} MiB"
+    assert traced_peak < 32 * 2**20, measured
+    assert rss_growth < 64 * 2**20, measured

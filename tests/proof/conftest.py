@@ -63,6 +63,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     matrix = config.stash.get(MATRIX_KEY, None)
     if matrix is None or not matrix.cells:
         return
+    if not (config.getoption("fault_matrix") or terminalreporter.stats.get("failed")):
+        return  # tests print nothing unless asked, or unless something failed
     terminalreporter.section("fault matrix: operation x fault -> outcome")
     for text in matrix.table():
         terminalreporter.write_line(text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import anyio
@@ -36,18 +35,14 @@ def jobs_in(emulator: Emulator) -> list[str]:
 
 
 async def test_generate_export_download_gives_a_playable_mp4(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path
 ) -> None:
     session = await nemo.sessions.create()
     await session.send(GENERATE)
     seen: list[RenderJob] = []
-    started = time.perf_counter()
     video = await session.export(
         quality="draft", poll_interval=0.05, on_progress=seen.append, download_to=tmp_path / "out.mp4"
     )
-    elapsed = time.perf_counter() - started
-    with capsys.disabled():
-        print(f"\nexport of a {session.draft.duration_ms / 1000:g} s draft: {elapsed:.2f} s")
     assert video.path == tmp_path / "out.mp4"
     assert video.job.status is RenderStatus.COMPLETED
     assert seen[-1].status is RenderStatus.COMPLETED
