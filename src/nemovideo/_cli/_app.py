@@ -227,13 +227,13 @@ class Progress:
 
 # --- generate -----------------------------------------------------------------------------------------
 
-_GENERATE_EXAMPLE = 'nemovideo generate "A 10-second promo for a bakery" --music -o promo.mp4'
+_GENERATE_EXAMPLE = 'nemovideo generate "A 10-second promo video for a bakery" --music -o promo.mp4'
 
 
 @app.command(epilog=f"Example: {_GENERATE_EXAMPLE}")
 def generate(
     prompt: Annotated[
-        str, typer.Argument(metavar="PROMPT", help='What to make, e.g. "A 10-second promo for a bakery".')
+        str, typer.Argument(metavar="PROMPT", help='What to make, e.g. "A 10-second promo video for a bakery".')
     ],
     script: Annotated[
         Path | None,
