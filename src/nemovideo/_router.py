@@ -30,6 +30,14 @@ _ROUTES: tuple[tuple[Route, re.Pattern[str]], ...] = (
 )
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def language_of(user_text: str) -> str:
+    """The language a message is written in, as the router tells it: "zh" (any Chinese character) or "en"."""
+    return "zh" if _CJK.search(user_text) else "en"
+
+
 def route(user_text: str) -> Route:
     """Classify a user's message by the vendor's keywords (English and Chinese)."""
     for target, pattern in _ROUTES:

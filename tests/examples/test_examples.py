@@ -51,7 +51,7 @@ def test_quickstart(tmp_path: Path) -> None:
 def test_editing(tmp_path: Path) -> None:
     out = run("editing.py", "-o", "edited.mp4", cwd=tmp_path)
     assert out.count("you: ") == 5
-    assert "- BGM: Upbeat: volume 35% -> 20%" in out
+    assert "- music Upbeat: volume 35% → 20%" in out
     assert 'Title: "Bakery Days" (0-2s)' in out
     assert "Saved" in out
     assert abs(probe(tmp_path / "edited.mp4").duration - 5) < 0.5

@@ -110,9 +110,9 @@ def test_diff_names_what_changed() -> None:
     diff = before.diff(after)
     described = [c.describe() for c in diff.changes]
     assert described == [
-        "draft: timeline: duration 10s -> 12s",
+        "timeline: length 10 s → 12 s",
         "Removed the Video track (Video: city timelapse (0-10s))",
-        "BGM: Lo-fi: volume 35% -> 60%",
+        "music Lo-fi: volume 35% → 60%",
         'Title: added "Visit us" (8-10s)',
     ]
     assert not before.diff(Draft.model_validate(copy.deepcopy(SEED_TIMELINE)))

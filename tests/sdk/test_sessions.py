@@ -99,7 +99,7 @@ async def test_generation_and_three_edits(nemo: nemovideo.NemoClient, quiet_agen
     [change] = [c for c in reply.changes.changes if c.kind == "segment_changed"]
     assert change.track == "BGM"
     assert change.fields["volume"] == (35, 60)
-    assert "volume 35% -> 60%" in change.describe()
+    assert "music Lo-fi: volume 35% → 60%" in change.describe()
 
     reply = await session.send("Make it 12 seconds")
     assert session.draft.duration_ms == 12000
@@ -125,7 +125,7 @@ async def test_silent_edit_is_summarised_from_the_diff(
     assert reply.silent
     assert reply.raw_text is None
     assert reply.tool_calls
-    assert reply.text == "BGM: Lo-fi: volume 35% -> 20%."
+    assert reply.text == "music Lo-fi: volume 35% → 20%."
 
 
 async def test_stream_yields_typed_events_in_order(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:

@@ -9,20 +9,19 @@ import sys
 
 __all__ = ["main"]
 
-_CLI_LIBRARIES = {"typer", "click", "rich"}
-
 
 def main() -> None:
     """Entry point of the ``nemovideo`` script."""
+    from ._extras import install_line, missing_extra
+
     try:
+        import typer
+
         from ._app import app
+        from ._help import tidy
     except ImportError as exc:
-        if (exc.name or "").split(".")[0] not in _CLI_LIBRARIES:
+        if missing_extra(exc) != "cli":
             raise
-        print(
-            "error: the nemovideo command needs the 'cli' extra\n"
-            'hint: pip install "nemovideo[cli]"  (add ",emulator" to work offline with --emulator)',
-            file=sys.stderr,
-        )
+        print(install_line("cli", "the nemovideo command"), file=sys.stderr)
         raise SystemExit(2) from None
-    app()
+    tidy(typer.main.get_command(app))(prog_name="nemovideo")

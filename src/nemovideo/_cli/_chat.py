@@ -21,7 +21,7 @@ from rich.markup import escape
 
 from .._client import NemoClient
 from .._errors import NemoError
-from .._router import Route, route
+from .._router import Route, language_of, route
 from .._sse import StreamTimeouts
 from ..models.events import Event, Text, TextDelta, ToolCall
 from ..resources.render import Quality
@@ -36,6 +36,32 @@ HELP = (
     "(render and download), [bold]quit[/]. Chinese works too: 上传, 状态, 积分, 导出."
 )
 _UPLOAD_WORD = re.compile(r"\bupload\b|上传", re.I)
+
+_SAY = {
+    "en": {
+        "credits": "{available} credits available ({frozen} reserved, {total} total)",
+        "which_file": "Which file? Type [bold]upload <path>[/] (the path of an existing file).",
+        "uploaded": "Uploaded {name} ({kind}{seconds})",
+        "seconds": ", {seconds:g} s",
+        "next": "Now ask for a video from it, e.g. [bold]use my uploaded clip[/].",
+        "rendered": "Rendered {id}",
+        "downloaded": "Downloaded {size}",
+        "saved": "Saved {path} ({seconds:g} s, {size})",
+        "spent": "{n} credits spent",
+    },
+    "zh": {
+        "credits": "可用积分 {available}（冻结 {frozen}，共 {total}）",
+        "which_file": "上传哪个文件？请输入 [bold]上传 <路径>[/]（一个已有文件的路径）。",
+        "uploaded": "已上传 {name}（{kind}{seconds}）",
+        "seconds": "，{seconds:g} 秒",
+        "next": "现在可以让我用它做视频，例如 [bold]用我上传的素材做一个视频[/]。",
+        "rendered": "已渲染 {id}",
+        "downloaded": "已下载 {size}",
+        "saved": "已保存 {path}（{seconds:g} 秒，{size}）",
+        "spent": "花费 {n} 积分",
+    },
+}
+"""What the chat says itself, in the language of the user's message (English or Chinese)."""
 
 
 async def read_line(prompt: str) -> str | None:
@@ -70,16 +96,23 @@ def _is_local(url: str) -> bool:
 
 class Chat:
     def __init__(
-        self, nemo: NemoClient, session: Session, out: Console, *, quality: Quality, output_dir: Path
+        self,
+        nemo: NemoClient,
+        session: Session,
+        out: Console,
+        *,
+        quality: Quality,
+        output_dir: Path,
+        verbose: bool = False,
     ) -> None:
         self.nemo = nemo
         self.session = session
         self.out = out
         self.quality = quality
         self.output_dir = output_dir
+        self.verbose = verbose
         self._mid_line = False
-        self._streamed = ""
-        self._last_text = ""
+        self._say = _SAY["en"]
 
     def print(self, text: str = "", **kwargs: object) -> None:
         self._end_line()
@@ -118,11 +151,13 @@ class Chat:
             self.print(f"[yellow]hint:[/] {escape(hint)}")
 
     async def handle(self, text: str) -> None:
+        self._say = _SAY[language_of(text)]
         target = route(text)
         if target is Route.EXPORT:
             await self.export()
         elif target is Route.CREDITS:
-            self.print(str(await self.nemo.credits.balance()))
+            balance = await self.nemo.credits.balance()
+            self.print(self._say["credits"].format(**balance.model_dump()))
         elif target is Route.STATE:
             self.show_timeline((await self.session.state()).draft)
         elif target is Route.UPLOAD:
@@ -140,27 +175,27 @@ class Chat:
     async def upload(self, text: str) -> None:
         paths = paths_in(text)
         if not paths:
-            self.print("Which file? Type [bold]upload <path>[/] (the path of an existing file).")
+            self.print(self._say["which_file"])
             return
         files = await self.session.upload(*paths)
         for f in files:
-            shown = f", {f.duration:g} s" if f.duration else ""
-            self.print(f"Uploaded {escape(f.filename)} ({f.file_type or 'file'}{shown})")
-        self.print("Now ask for a video from it, e.g. [bold]use my uploaded clip[/].")
+            shown = self._say["seconds"].format(seconds=f.duration) if f.duration else ""
+            self.print(
+                self._say["uploaded"].format(
+                    name=escape(f.filename), kind=f.file_type or "file", seconds=shown
+                )
+            )
+        self.print(self._say["next"])
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, TextDelta):
+        if isinstance(event, TextDelta) and self.verbose:  # the raw reply as it is written
             if not self._mid_line:
-                self.out.file.write("nemo> ")
+                self.out.file.write("raw> ")
             self.out.file.write(event.text)
             self.out.file.flush()
             self._mid_line = True
-            self._streamed += event.text
         elif isinstance(event, Text):
-            if not self._streamed:
-                self.print(f"nemo> {escape(event.text)}")
             self._end_line()
-            self._last_text, self._streamed = event.text, ""
         elif isinstance(event, ToolCall):
             self.print(f"[dim]  · {escape(event.name)}[/]")
 
@@ -168,7 +203,6 @@ class Chat:
         self.print(f"[dim]  … still working ({quiet:.0f} s)[/]")
 
     async def send(self, text: str) -> None:
-        self._last_text, self._streamed = "", ""
         reply = await self.session.send(
             text,
             on_event=self._on_event,
@@ -178,22 +212,26 @@ class Chat:
         self._end_line()
         if reply.silent:
             self.print(f"nemo> [italic]{escape(reply.text)}[/]  [dim](no reply: read from the timeline)[/]")
-        elif reply.text != (reply.raw_text or "") or not self._last_text:
-            self.print(f"nemo> {escape(reply.text)}")
+        else:
+            _ui.reply(self.out, reply.text)  # translated; the raw text was streamed above with --verbose
         if reply.changes:
             self.show_timeline(reply.draft_after)
         if reply.credits_spent:
-            self.print(f"[dim]{reply.credits_spent} credits spent[/]")
+            self.print(f"[dim]{self._say['spent'].format(n=reply.credits_spent)}[/]")
 
     async def export(self) -> None:
         steps = _ui.Steps(self.out)
         with steps:
             video = await self.session.export(self.quality, on_progress=steps.render())
-            steps.done(f"Rendered {video.id}")
-            path = await video.download(self.output_dir, overwrite=True, on_progress=steps.download())
-            steps.done(f"Downloaded {_ui.size(path.stat().st_size)}")
+            steps.done(self._say["rendered"].format(id=video.id))
+            path = await video.download(self.output_dir, overwrite=False, on_progress=steps.download())
+            steps.done(self._say["downloaded"].format(size=_ui.size(path.stat().st_size)))
         seconds = video.duration or self.session.draft.duration_ms / 1000
-        self.print(f"Saved {path} ({seconds:g} s, {_ui.size(path.stat().st_size)})")
+        self.print(
+            self._say["saved"].format(
+                path=escape(str(path)), seconds=seconds, size=_ui.size(path.stat().st_size)
+            )
+        )
 
 
 async def chat(
@@ -204,10 +242,11 @@ async def chat(
     language: str | None,
     quality: Quality,
     output_dir: Path,
+    verbose: bool = False,
 ) -> None:
     if session_id:
         session = nemo.sessions.get(session_id)
         await session.state()  # fails now, not at the first message, if the session is gone
     else:
         session = await nemo.sessions.create(language=language)
-    await Chat(nemo, session, out, quality=quality, output_dir=output_dir).run()
+    await Chat(nemo, session, out, quality=quality, output_dir=output_dir, verbose=verbose).run()

@@ -87,7 +87,26 @@ def message(exc: BaseException) -> str:
         return exc.message + (f" ({', '.join(tags)})" if tags else "")
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.strerror or exc}: {exc.filename}"
-    return str(exc) or type(exc).__name__
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, e.ConfigurationError):
+        text = _speak_cli(text)
+    return text
+
+
+_PYTHON_TO_CLI = (
+    ("API URL ", "NEMO_API_URL "),
+    (
+        "Use https, or pass allow_insecure_http=True if you really mean it.",
+        "Set NEMO_API_URL to an https URL; plain http works only on this machine (127.0.0.1, localhost).",
+    ),
+)
+
+
+def _speak_cli(text: str) -> str:
+    """A settings error as a command-line user can act on it: variables, not Python arguments."""
+    for python, cli in _PYTHON_TO_CLI:
+        text = text.replace(python, cli)
+    return text
 
 
 def as_json(exc: BaseException) -> dict[str, Any]:

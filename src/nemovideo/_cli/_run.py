@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import httpx
+
 from .._client import NemoClient
 
 EMULATOR_SETTINGS: dict[str, Any] = {"credits": 10_000, "tokens_per_ip": 1_000_000}
@@ -31,11 +33,11 @@ def emulator_settings() -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def open_client(emulator: bool) -> AsyncIterator[NemoClient]:
+async def open_client(emulator: bool, *, timeout: httpx.Timeout | None = None) -> AsyncIterator[NemoClient]:
     """A client for the command. With ``emulator`` the token lives in a temporary config directory, so
     the emulator's token never lands in the user's own config."""
     if not emulator:
-        async with NemoClient() as nemo:
+        async with NemoClient(timeout=timeout) as nemo:
             yield nemo
         return
     try:
@@ -45,7 +47,7 @@ async def open_client(emulator: bool) -> AsyncIterator[NemoClient]:
     with tempfile.TemporaryDirectory(prefix="nemovideo-cli-") as config_dir:
         async with serve(**emulator_settings()) as emu:
             with _without_env("NEMO_TOKEN", "NEMO_CLIENT_ID"):  # the user's token stays off the emulator
-                nemo = NemoClient(api_url=emu.url, config_dir=config_dir)
+                nemo = NemoClient(api_url=emu.url, config_dir=config_dir, timeout=timeout)
             async with nemo:
                 yield nemo
 

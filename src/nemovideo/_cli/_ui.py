@@ -7,15 +7,19 @@ which read well in a file.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from rich.console import Console
+import anyio
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ..models.draft import Draft, TrackType, describe_segment
 from ..models.events import Event, Heartbeat, ToolCall
@@ -25,6 +29,37 @@ if TYPE_CHECKING:
 
 NOTICE_EVERY = 10.0
 """Seconds between two "still working" notices while the agent sends only heartbeats."""
+
+WAIT_NOTICE_ENV = "NEMO_CLI_WAIT_NOTICE"
+"""Seconds between two "still waiting for the server" lines while a request has no answer (default 30)."""
+
+
+def wait_notice_every() -> float:
+    value = os.environ.get(WAIT_NOTICE_ENV, "")
+    try:
+        return max(float(value), 0.05) if value else 30.0
+    except ValueError:
+        raise ValueError(f"{WAIT_NOTICE_ENV} must be a number of seconds, not {value!r}") from None
+
+
+@asynccontextmanager
+async def waiting(say: Callable[[str], object]) -> AsyncIterator[None]:
+    """While the body awaits the server, say every few seconds that it is still waiting."""
+    every = wait_notice_every()
+
+    async def tick() -> None:
+        waited = 0.0
+        while True:
+            await anyio.sleep(every)
+            waited += every
+            say(f"[dim]still waiting for the server ({waited:.0f} s)…[/]")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(tick)
+        try:
+            yield
+        finally:
+            tg.cancel_scope.cancel()
 
 
 def seconds(ms: float) -> str:
@@ -37,6 +72,14 @@ def size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
+
+
+def reply(console: Console, text: str, *, raw: str | None = None) -> None:
+    """The agent's reply as one renderable, so it wraps on words at the terminal's width; the raw text
+    first (``--verbose``) when the translation changed it."""
+    if raw is not None and raw != text:
+        console.print(Text.assemble(("raw> ", "dim"), (raw, "dim")), soft_wrap=False)
+    console.print(Text.assemble(("nemo> ", "bold"), text), soft_wrap=False)
 
 
 def timeline_table(draft: Draft) -> Table:
@@ -99,6 +142,9 @@ class Steps:
         self._started = 0.0
         self._last_notice = 0.0
         self._said: set[str] = set()
+        self._active = False
+        self.render_id: str | None = None
+        """The render being followed (known from its first progress), for a message on Ctrl-C."""
 
     def __enter__(self) -> Steps:
         self._progress.__enter__()
@@ -110,16 +156,21 @@ class Steps:
         self._progress.__exit__(exc_type, exc, tb)
 
     # plumbing
-    def say(self, text: str) -> None:
-        """A line above the bars (or just a line, when piped)."""
+    def say(self, text: RenderableType) -> None:
+        """A line above the bars (or just a line, when piped), through the console that owns them."""
         if self.enabled:
             self.console.print(text, highlight=False)
+
+    def waiting(self) -> AbstractAsyncContextManager[None]:
+        """``async with steps.waiting():`` around a request: "still waiting for the server" lines."""
+        return waiting(self.say)
 
     def _begin(self, name: str, total: float | None) -> None:
         self._finish_current()
         self._name = name
         self._started = self._last_notice = time.monotonic()
         self._said = set()
+        self._active = True
         if self.live:
             self._task = self._progress.add_task(name, total=total, detail="")
         else:
@@ -140,6 +191,7 @@ class Steps:
     def done(self, summary: str) -> None:
         """End the current step with a line saying how it went."""
         self._finish_current()
+        self._active = False
         elapsed = time.monotonic() - self._started
         self.say(
             f"[green]✓[/] {summary} [dim]({elapsed:.1f} s)[/]"
@@ -164,6 +216,8 @@ class Steps:
 
     def on_event(self, event: Event) -> None:
         """Follows the agent's stream: its tool calls name the step, heartbeats say it is still at it."""
+        if not self._active:
+            return
         if isinstance(event, ToolCall):
             self._update(0, None, f"[cyan]{escape(event.name)}[/]" if self.live else event.name)
             if not self.live:
@@ -174,6 +228,8 @@ class Steps:
 
     def on_heartbeat(self, quiet: float) -> None:
         """The SDK's ``on_heartbeat`` hook: only heartbeats for ``quiet`` seconds."""
+        if not self._active:
+            return  # the step is over: nothing after "done" but the result
         text = f"Still working... ({time.monotonic() - self._started:.0f} s)"
         if self.live:
             self._update(0, None, text)
@@ -184,6 +240,7 @@ class Steps:
         self._begin("Rendering", 100)
 
         def hook(job: RenderJob) -> None:
+            self.render_id = job.id
             self._update(job.progress, 100, f"{job.progress:.0f}% {job.status.value}")
             if not self.live:
                 step = f"{int(job.progress // 25) * 25}"

@@ -84,6 +84,18 @@ def settings_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _serve(argv)
+    except ImportError as exc:
+        from .._cli._extras import install_line, missing_extra
+
+        if missing_extra(exc) is None:
+            raise
+        print(install_line("emulator", "the emulator"), file=sys.stderr)
+        return 2
+
+
+def _serve(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     try:
         emulator = Emulator(

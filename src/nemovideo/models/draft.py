@@ -263,16 +263,40 @@ class Change(Model):
             return f"{self.track}: added {self.what}"
         if self.kind == "segment_removed":
             return f"{self.track}: removed {self.what}"
-        changes = ", ".join(f"{k} {_show(k, b)} -> {_show(k, a)}" for k, (b, a) in self.fields.items())
-        return f"{self.track}: {self.what}: {changes}"
+        changes = ", ".join(
+            f"{_FIELD_WORDS.get(k, k.replace('_', ' '))} {_show(k, b)} → {_show(k, a)}"
+            for k, (b, a) in self.fields.items()
+        )
+        if self.kind == "draft_changed":
+            return f"timeline: {changes}"
+        return f"{_TRACK_WORDS.get(self.track, self.track)} {self.what}: {changes}"
+
+
+_TRACK_WORDS = {"BGM": "music", "Video": "video", "Title": "title"}
+"""How a change names a track of a known type (a named track keeps its name)."""
+
+_FIELD_WORDS = {
+    "d": "length",
+    "duration": "length",
+    "fade_in": "fade-in",
+    "fade_out": "fade-out",
+    "m": "details",
+}
+"""Fields in words; the rest by their name, underscores as spaces."""
+
+_MS_FIELDS = frozenset({"start", "end", "d", "duration", "fade_in", "fade_out"})
+"""Fields in milliseconds, shown in seconds."""
 
 
 def _show(key: str, value: Any) -> str:
+    if value is None:
+        return "none"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if key in ("start", "end", "d", "duration"):
-            return f"{_seconds(float(value))}s"
+        if key in _MS_FIELDS or key.endswith("_ms"):
+            return f"{_seconds(float(value))} s"
         if key == "volume":
             return f"{value:g}%"
+        return f"{value:g}"
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
 
 
