@@ -690,9 +690,17 @@ class SyncNemoClient:
         return derived[1]
 
     def with_options(
-        self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        max_body_size: int | None = None,
+        max_event_size: int | None = None,
+        max_stream_events: int | None = None,
+        max_stream_bytes: int | None = None,
     ) -> SyncNemoClient:
-        """A client with other timeouts or retries that shares this one's loop, pool and token.
+        """A client with other timeouts, retries or limits that shares this one's loop, pool and token.
 
         Closing the derived client leaves them open; close the original.
         """
@@ -701,7 +709,15 @@ class SyncNemoClient:
         parent = self._derive
 
         def derive(base: NemoClient) -> NemoClient:
-            return (parent(base) if parent else base).with_options(timeout=timeout, max_retries=max_retries)
+            return (parent(base) if parent else base).with_options(
+                timeout=timeout,
+                max_retries=max_retries,
+                deadline=deadline,
+                max_body_size=max_body_size,
+                max_event_size=max_event_size,
+                max_stream_events=max_stream_events,
+                max_stream_bytes=max_stream_bytes,
+            )
 
         client._derive = derive
         client._derived = None

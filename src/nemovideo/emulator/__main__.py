@@ -83,15 +83,19 @@ def settings_from(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+_EMULATOR_LIBRARIES = {"starlette", "uvicorn", "multipart", "python_multipart", "imageio_ffmpeg", "wsproto"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _serve(argv)
     except ImportError as exc:
-        from .._cli._extras import install_line, missing_extra
-
-        if missing_extra(exc) is None:
+        if (exc.name or "").split(".")[0] not in _EMULATOR_LIBRARIES:
             raise
-        print(install_line("emulator", "the emulator"), file=sys.stderr)
+        print(
+            "error: the emulator needs the 'emulator' extra: pip install \"nemovideo[emulator]\"",
+            file=sys.stderr,
+        )
         return 2
 
 
