@@ -68,6 +68,12 @@ def test_block_runs_and_prints_what_it_says(
         (work / "block.py").write_text(block.code, encoding="utf-8")
         output = run([sys.executable, *(("-c", AS_CELL) if block.is_cell else ()), "block.py"], work, env)
         missing = unmatched_claims(block.claims, output)
+    elif any(command.line.endswith("&") for command in block.commands()):
+        # A block that serves something in the background runs as one script, as a reader would paste it;
+        # its jobs are stopped when it ends so the pipes close.
+        script = f"set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{block.code}"
+        output = run(script, work, env)
+        missing = unmatched_claims(tuple(c for command in block.commands() for c in command.claims), output)
     else:
         missing = []
         for command in block.commands():
