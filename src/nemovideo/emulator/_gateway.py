@@ -314,10 +314,10 @@ class GatewayApi:
     async def render_start(self, request: Request) -> Response:
         account = self.account(request)
         body = await self.body(request)
-        render_id, session_id, project_id, draft, quality = _render_body(body)
         entry = _entry(request)
-        if entry is not None:
-            entry.render_id = render_id
+        if entry is not None and isinstance(body.get("id"), str):
+            entry.render_id = body["id"]  # logged even when the body is refused
+        render_id, session_id, project_id, draft, quality = _render_body(body)
         found = self.gw.session_for(account, session_id)
         if found is None:
             raise Refused(404, f"session not found: {session_id}")
