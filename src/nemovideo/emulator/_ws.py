@@ -277,6 +277,10 @@ class Chat:
 
     async def serve(self) -> None:
         out, inbox = anyio.create_memory_object_stream[dict[str, Any]](256)
+        with out, inbox:
+            await self._serve(out, inbox)
+
+    async def _serve(self, out: MemoryObjectSendStream[dict[str, Any]], inbox: Any) -> None:
         sid = self.session.session_id
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._write, inbox, tg)
@@ -300,17 +304,17 @@ class Chat:
     async def _write(self, inbox: Any, tg: TaskGroup) -> None:
         rule = self.close_rule
         try:
-            async with inbox:
-                async for message in inbox:
-                    await self.ws.send_json(message)
-                    if message["type"] not in TURN_TYPES:
-                        continue
+            async for message in inbox:
+                await self.ws.send_json(message)
+                if message["type"] in TURN_TYPES:
                     self.turn_sent += 1
-                    if rule is not None and self.turn_sent >= int(rule.param("after")):
-                        self.close_code = int(rule.param("code"))
-                        await anyio.sleep(0.02)
-                        await self.ws.close(self.close_code, "injected close")
-                        break
+                elif message["type"] != "session_ready":
+                    continue
+                if rule is not None and self.turn_sent >= int(rule.param("after")):
+                    self.close_code = int(rule.param("code"))
+                    await anyio.sleep(0.02)
+                    await self.ws.close(self.close_code, "injected close")
+                    break
         except (OSError, RuntimeError):
             pass  # the client left
         tg.cancel_scope.cancel()
@@ -485,7 +489,9 @@ async def _handshake(ctx: Context, ws: WebSocket) -> None:
 
 
 async def _deny(ws: WebSocket, entry: LogEntry, rule: FaultRule) -> None:
-    """Refuse the handshake with an HTTP response, as a proxy or a busy gateway does."""
+    """Refuse the handshake with an HTTP response, as a proxy or a busy gateway does; the reason is in the
+    JSON body (what the vendor's `ws.ts` reads) and in an `X-Reason` header (for clients that only see the
+    response head)."""
     body: dict[str, Any]
     if rule.kind == "forbidden":
         status, body = 403, {"reason": str(rule.param("reason"))}
@@ -496,7 +502,9 @@ async def _deny(ws: WebSocket, entry: LogEntry, rule: FaultRule) -> None:
         body = {"reason": "service unavailable, retry shortly", "code": status}
     entry.status = status
     with contextlib.suppress(RuntimeError):
-        await ws.send_denial_response(JSONResponse(body, status_code=status))
+        await ws.send_denial_response(
+            JSONResponse(body, status_code=status, headers={"x-reason": str(body["reason"])})
+        )
 
 
 def chat_route(ctx: Context) -> WebSocketRoute:
