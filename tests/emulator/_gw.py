@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from typing import Any, cast
 
 import httpx
-from httpx_ws import AsyncWebSocketSession
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
 
 from nemovideo.emulator import Emulator
 
@@ -44,6 +45,11 @@ def ws_url(emu: Emulator, key: str | None, session_id: str | None) -> str:
         {k: v for k, v in (("token", key), ("session_id", session_id)) if v is not None}
     )
     return emu.url.replace("http://", "ws://") + f"/ws/chat?{params}"
+
+
+def connect(url: str, client: httpx.AsyncClient) -> AbstractAsyncContextManager[AsyncWebSocketSession]:
+    """`aconnect_ws`, typed (its decorator hides the session type from mypy)."""
+    return cast("AbstractAsyncContextManager[AsyncWebSocketSession]", aconnect_ws(url, client))
 
 
 async def until(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
-from httpx_ws import WebSocketDisconnect, WebSocketUpgradeError, aconnect_ws
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, WebSocketUpgradeError
 
 from nemovideo.emulator import Emulator
 
-from ._gw import bearer, data, new_key, new_project, say, squeeze, types, until, ws_url
+from ._gw import bearer, connect, data, new_key, new_project, say, squeeze, types, until, ws_url
 from ._helpers import GENERATE, api
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +31,7 @@ async def test_a_generation_then_an_edit_replay_the_vendor_sequence(nemo_emulato
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             ready = await ws.receive_json(timeout=10)
             first = await say(ws, GENERATE, client_message_id="cm-1")
             second = await say(ws, "make the music quieter")
@@ -82,7 +84,7 @@ async def test_ping_pong_and_bad_messages(nemo_emulator: Emulator) -> None:
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             await ws.receive_json(timeout=10)
             await ws.send_json({"type": "ping"})
             pong = await ws.receive_json(timeout=10)
@@ -106,7 +108,7 @@ async def test_the_agent_asks_when_it_does_not_understand(nemo_emulator: Emulato
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             await ws.receive_json(timeout=10)
             turn = await say(ws, NONSENSE)
     assert types(turn)[-2:] == ["ask_question", "done"]
@@ -123,7 +125,7 @@ async def test_abort_releases_credits_and_leaves_the_project_as_it_was(nemo_emul
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             await ws.receive_json(timeout=10)
             await ws.send_json({"type": "message", "content": GENERATE, "metadata": {}})
             before = await until(ws, ["tool_start"])
@@ -163,12 +165,12 @@ async def test_close_codes(nemo_emulator: Emulator) -> None:
             ws_url(nemo_emulator, key, None),
             ws_url(nemo_emulator, new_key(), sid),  # a valid key, but not this session's owner
         ):
-            async with aconnect_ws(url, c) as ws:
+            async with connect(url, c) as ws:
                 with pytest.raises(WebSocketDisconnect) as caught:
                     await ws.receive_json(timeout=10)
                 codes.append((caught.value.code, caught.value.reason))
         nemo_emulator.configure(gateway_strict_keys=True)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             with pytest.raises(WebSocketDisconnect) as strict:
                 await ws.receive_json(timeout=10)
     assert [code for code, _ in codes] == [4001, 4001, 4002, 4002]
@@ -188,7 +190,7 @@ async def test_a_second_message_during_a_turn_is_refused(nemo_emulator: Emulator
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             await ws.receive_json(timeout=10)
             await ws.send_json({"type": "message", "content": GENERATE})
             await until(ws, ["message_accepted"])
@@ -204,7 +206,7 @@ async def test_insufficient_credits(nemo_emulator: Emulator) -> None:
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             await ws.receive_json(timeout=10)
             turn = await say(ws, GENERATE)
         money = await balance(c, key)
@@ -220,7 +222,7 @@ async def test_the_turn_limit_ends_a_turn_on_the_emulator_clock(nemo_emulator: E
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             await ws.receive_json(timeout=10)
             await ws.send_json({"type": "message", "content": GENERATE})
             await until(ws, ["tool_start"])
@@ -235,6 +237,11 @@ async def test_the_turn_limit_ends_a_turn_on_the_emulator_clock(nemo_emulator: E
     assert state["project"]["timeline_draft"] is None
 
 
+async def _drain(ws: AsyncWebSocketSession, into: list[dict[str, Any]]) -> None:
+    while True:
+        into.append(await ws.receive_json(timeout=10))
+
+
 async def test_a_close_mid_turn_leaves_the_turn_running_and_a_new_socket_follows_it(
     nemo_emulator: Emulator,
 ) -> None:
@@ -243,15 +250,14 @@ async def test_a_close_mid_turn_leaves_the_turn_running_and_a_new_socket_follows
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        seen = []
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        seen: list[dict[str, Any]] = []
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             await ws.receive_json(timeout=10)
             await ws.send_json({"type": "message", "content": GENERATE})
             with pytest.raises(WebSocketDisconnect) as cut:
-                while True:
-                    seen.append(await ws.receive_json(timeout=10))
+                await _drain(ws, seen)
         running = data(await c.get(f"/projects/{pid}/sessions", headers=bearer(key)))["sessions"][0]
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             ready = await ws.receive_json(timeout=10)
             rest = await until(ws)
         usage = data(await c.get("/billing/usage/conversations", headers=bearer(key)))
@@ -284,16 +290,16 @@ async def test_handshake_faults(nemo_emulator: Emulator) -> None:
         refused = []
         for _ in range(4):
             with pytest.raises(WebSocketUpgradeError) as caught:
-                async with aconnect_ws(ws_url(nemo_emulator, key, sid), c):
+                async with connect(ws_url(nemo_emulator, key, sid), c):
                     pass
             response = caught.value.response
             refused.append((response.status_code, response.json()["reason"]))
             assert response.headers["x-reason"] == refused[-1][1]
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             assert (await ws.receive_json(timeout=10))["type"] == "session_ready"
             with pytest.raises(WebSocketDisconnect) as closed:
                 await ws.receive_json(timeout=10)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             assert (await ws.receive_json(timeout=10))["type"] == "session_ready"
     assert [status for status, _ in refused] == [503, 503, 403, 403]
     assert refused[2][1] == "sandbox capacity exceeded, retry shortly"
@@ -314,7 +320,7 @@ async def test_message_variants(nemo_emulator: Emulator) -> None:
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with aconnect_ws(ws_url(nemo_emulator, key, sid), c) as ws:
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             await ws.receive_json(timeout=10)
             turn = await say(ws, GENERATE)
     starts = [m for m in turn if m["type"] == "toolcall_start"]
