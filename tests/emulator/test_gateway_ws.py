@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, WebSocketUpgradeError
@@ -330,3 +331,49 @@ async def test_message_variants(nemo_emulator: Emulator) -> None:
     chunks = [m for m in turn if m["type"] == "chunk"]
     assert chunks
     assert all("content" in m and "text" not in m for m in chunks)
+
+
+async def _session_status(c: httpx.AsyncClient, key: str, pid: str) -> str:
+    return str(data(await c.get(f"/projects/{pid}/sessions", headers=bearer(key)))["sessions"][0]["status"])
+
+
+async def test_the_end_of_a_turn_nobody_heard_is_told_to_the_next_socket_once(
+    nemo_emulator: Emulator,
+) -> None:
+    nemo_emulator.faults.add("ws_chat", "ws_close", after=3, code=1011)
+    key = new_key()
+    async with api(nemo_emulator) as c:
+        pid, sid = await new_project(c, key)
+        seen: list[dict[str, Any]] = []
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
+            await ws.receive_json(timeout=10)
+            await ws.send_json({"type": "message", "content": GENERATE})
+            with pytest.raises(WebSocketDisconnect):
+                await _drain(ws, seen)
+        with anyio.fail_after(20):
+            while await _session_status(c, key, pid) == "running":  # noqa: ASYNC110 (polling the wire)
+                await anyio.sleep(0.05)
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
+            first = [await ws.receive_json(timeout=10), await ws.receive_json(timeout=10)]
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
+            await ws.receive_json(timeout=10)
+            await ws.send_json({"type": "ping"})
+            second = await ws.receive_json(timeout=10)
+    assert len(seen) == 3
+    assert types(first) == ["session_ready", "done"]
+    assert first[1]["credits_charged"] == 100
+    assert second == {"type": "pong"}
+
+
+async def test_tool_end_carries_the_tool_result(nemo_emulator: Emulator) -> None:
+    key = new_key()
+    async with api(nemo_emulator) as c:
+        _, sid = await new_project(c, key)
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
+            await ws.receive_json(timeout=10)
+            turn = await say(ws, GENERATE)
+    ends = [m for m in turn if m["type"] == "tool_end"]
+    starts = [m for m in turn if m["type"] == "tool_start"]
+    assert [m["tool_call_id"] for m in ends] == [m["tool_call_id"] for m in starts]
+    assert [m["result"]["stage"] for m in ends] == ["raw_video", "composed"]
+    assert starts[0]["args"]["duration"] == 4.0

@@ -106,6 +106,8 @@ class Gateway:
         """Sessions whose sandbox already started (the first turn of a session warms it up)."""
         self.turns: dict[str, Any] = {}
         """session id -> its running chat turn (`_ws.Turn`)."""
+        self.last_turns: dict[str, Any] = {}
+        """session id -> its last finished turn, whose end a reconnecting socket may not have heard."""
 
     def now(self) -> float:
         return self.store.clock.now()

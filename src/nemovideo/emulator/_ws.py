@@ -21,7 +21,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 from starlette.responses import JSONResponse
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import _events as ev
 from . import agent
@@ -95,6 +95,8 @@ class Turn:
         self.cold = cold
         self.messages: list[dict[str, Any]] = []
         self.finished = False
+        self.delivered = False
+        """Whether a socket sent the turn's last message (`done` or `error`) to a client."""
         self.aborted = False
         self.timed_out = False
         self._changed = anyio.Event()
@@ -157,7 +159,9 @@ class Turn:
         finally:
             if not run.ok:
                 self._restore()
-            self.ctx.store.gateway.turns.pop(sid, None)
+            gw = self.ctx.store.gateway
+            gw.turns.pop(sid, None)
+            gw.last_turns[sid] = self
             self.finished = True
             self.push({"type": "_end"})
 
@@ -195,7 +199,14 @@ class Turn:
                 )
             elif "functionResponse" in part:
                 resp = part["functionResponse"]
-                self.push({"type": end, tool_key: resp["name"], "tool_call_id": resp["id"], "ok": True})
+                self.push(
+                    {
+                        "type": end,
+                        tool_key: resp["name"],
+                        "tool_call_id": resp["id"],
+                        "result": resp["response"],
+                    }
+                )
 
     def _finish(self) -> None:
         run, sid = self.run, self.session.session_id
@@ -254,6 +265,15 @@ class Turn:
             setattr(self.session, name, value)
 
 
+Outgoing = tuple["Turn | None", dict[str, Any]]
+"""A message for the socket, with the turn it belongs to (if any)."""
+END_TYPES = ("done", "error")
+
+
+async def put(out: MemoryObjectSendStream[Outgoing], message: dict[str, Any]) -> None:
+    await out.send((None, message))
+
+
 class Chat:
     """One socket: reads client messages, writes session_ready, pongs and the turn's messages."""
 
@@ -276,21 +296,27 @@ class Chat:
         self.close_code: int | None = None
 
     async def serve(self) -> None:
-        out, inbox = anyio.create_memory_object_stream[dict[str, Any]](256)
+        out, inbox = anyio.create_memory_object_stream[Outgoing](256)
         with out, inbox:
             await self._serve(out, inbox)
 
-    async def _serve(self, out: MemoryObjectSendStream[dict[str, Any]], inbox: Any) -> None:
+    async def _serve(self, out: MemoryObjectSendStream[Outgoing], inbox: Any) -> None:
         sid = self.session.session_id
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._write, inbox, tg)
-            await out.send(
-                {"type": "session_ready", "session_id": sid, "project_id": self.project.project_id}
+            await put(
+                out, {"type": "session_ready", "session_id": sid, "project_id": self.project.project_id}
             )
-            running = self.ctx.store.gateway.turns.get(sid)
+            gw = self.ctx.store.gateway
+            running = gw.turns.get(sid)
+            last = gw.last_turns.get(sid)
             if running is not None:
-                await out.send({"type": "status", "status": "turn_in_progress"})
+                await put(out, {"type": "status", "status": "turn_in_progress"})
                 tg.start_soon(self._follow, running, len(running.messages), out)
+            elif last is not None and not last.delivered:
+                # The turn ended while no socket listened: its end is the first thing the next one hears.
+                end = next(m for m in reversed(last.messages) if m["type"] in END_TYPES)
+                await out.send((last, end))
             while True:
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
@@ -304,8 +330,10 @@ class Chat:
     async def _write(self, inbox: Any, tg: TaskGroup) -> None:
         rule = self.close_rule
         try:
-            async for message in inbox:
+            async for turn, message in inbox:
                 await self.ws.send_json(message)
+                if turn is not None and message["type"] in END_TYPES:
+                    turn.delivered = True
                 if message["type"] in TURN_TYPES:
                     self.turn_sent += 1
                 elif message["type"] != "session_ready":
@@ -315,14 +343,14 @@ class Chat:
                     await anyio.sleep(0.02)
                     await self.ws.close(self.close_code, "injected close")
                     break
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, WebSocketDisconnect):
             pass  # the client left
         tg.cancel_scope.cancel()
 
-    async def _follow(self, turn: Turn, cursor: int, out: MemoryObjectSendStream[dict[str, Any]]) -> None:
+    async def _follow(self, turn: Turn, cursor: int, out: MemoryObjectSendStream[Outgoing]) -> None:
         async for message in turn.follow(cursor):
             if message["type"] != "_end":
-                await out.send(message)
+                await out.send((turn, message))  # the writer marks its end delivered
 
     def _log(self, kind: str, text: str | None) -> LogEntry:
         entry = LogEntry(
@@ -340,15 +368,15 @@ class Chat:
         self.ctx.log.append(entry)
         return entry
 
-    async def _handle(self, raw: str, out: MemoryObjectSendStream[dict[str, Any]], tg: TaskGroup) -> None:
+    async def _handle(self, raw: str, out: MemoryObjectSendStream[Outgoing], tg: TaskGroup) -> None:
         try:
             msg = json.loads(raw)
         except ValueError:
             msg = None
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
             self._log("invalid", None)
-            await out.send(
-                {"type": "error", "error": 'send a JSON object with a "type"', "code": "bad_message"}
+            await put(
+                out, {"type": "error", "error": 'send a JSON object with a "type"', "code": "bad_message"}
             )
             return
         kind = msg["type"]
@@ -357,7 +385,7 @@ class Chat:
         gw = self.ctx.store.gateway
         sid = self.session.session_id
         if kind == "ping":
-            await out.send({"type": "pong"})
+            await put(out, {"type": "pong"})
         elif kind == "abort":
             running = gw.turns.get(sid)
             entry.extra["aborted"] = running is not None
@@ -366,18 +394,19 @@ class Chat:
         elif kind == "message":
             error = self._start(msg, entry, out, tg)
             if error is not None:
-                await out.send(error)
+                await put(out, error)
         else:
-            await out.send(
+            await put(
+                out,
                 {
                     "type": "error",
                     "error": f"unknown message type {kind!r}: message, ping or abort",
                     "code": "bad_message",
-                }
+                },
             )
 
     def _start(
-        self, msg: dict[str, Any], entry: LogEntry, out: MemoryObjectSendStream[dict[str, Any]], tg: TaskGroup
+        self, msg: dict[str, Any], entry: LogEntry, out: MemoryObjectSendStream[Outgoing], tg: TaskGroup
     ) -> dict[str, Any] | None:
         """Start a turn for a `message`, or the `error` message that refuses it."""
         content = msg.get("content")
