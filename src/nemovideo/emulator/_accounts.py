@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._store import Session, Store, User
+    from ._ws import Turn
 
 KEY_RE = re.compile(r"nmv_usr_[A-Za-z0-9_-]{8,128}")
 """A well-formed API key: the vendor's prefix and 8..128 URL-safe characters."""
@@ -104,9 +105,9 @@ class Gateway:
         self.session_project: dict[str, str] = {}
         self.warm: set[str] = set()
         """Sessions whose sandbox already started (the first turn of a session warms it up)."""
-        self.turns: dict[str, Any] = {}
+        self.turns: dict[str, Turn] = {}
         """session id -> its running chat turn (`_ws.Turn`)."""
-        self.last_turns: dict[str, Any] = {}
+        self.last_turns: dict[str, Turn] = {}
         """session id -> its last finished turn, whose end a reconnecting socket may not have heard."""
 
     def now(self) -> float:

@@ -7,9 +7,11 @@ Auth is an API key (`Authorization: Bearer nmv_usr_...`). Bodies use the envelop
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from datetime import date, datetime, timezone
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -19,8 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import _jobs
-from ._accounts import Account, Project
+from ._accounts import Account, Gateway, Project, iso
 from ._context import Context
+from ._log import LogEntry
 from ._media import SNIFF_BYTES, check_type, probe
 from ._store import RenderJob, Session
 from ._uploads import safe_name
@@ -29,6 +32,9 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 TOP_UP = "Top up at nemovideo.com/dashboard/billing"
 STATUS_FOR_CODE = {1010: 401, 1011: 401, 2001: 402, 4001: 415, 4002: 413}
+
+
+View = Callable[[Request], Awaitable[Response]]
 
 
 class Refused(Exception):
@@ -41,8 +47,9 @@ class Refused(Exception):
         self.message = message
 
 
-def _entry(request: Request) -> Any:
-    return request.scope.get("nemo.log")
+def _entry(request: Request) -> LogEntry | None:
+    entry = request.scope.get("nemo.log")
+    return entry if isinstance(entry, LogEntry) else None
 
 
 class GatewayApi:
@@ -66,7 +73,7 @@ class GatewayApi:
         return JSONResponse(body, status_code=exc.status)
 
     @property
-    def gw(self) -> Any:
+    def gw(self) -> Gateway:
         return self.ctx.store.gateway
 
     def account(self, request: Request) -> Account:
@@ -76,15 +83,13 @@ class GatewayApi:
         account, code, why = self.gw.authenticate(key or None)
         if account is None:
             raise Refused(401, why, code)
-        return account  # type: ignore[no-any-return]
+        return account
 
     async def body(self, request: Request) -> dict[str, Any]:
         raw = await request.body()
         if not raw:
             return {}
         try:
-            import json
-
             data = json.loads(raw)
         except ValueError as exc:
             raise Refused(400, f"malformed JSON body: {exc}") from None
@@ -96,15 +101,17 @@ class GatewayApi:
         project = self.gw.project_for(account, project_id)
         if project is None:
             raise Refused(404, f"project not found: {project_id}")
-        return project  # type: ignore[no-any-return]
+        return project
 
     def first_session(self, project: Project) -> Session | None:
         return self.ctx.store.sessions.get(project.session_ids[0]) if project.session_ids else None
 
-    def handler(self, method: Any) -> Any:
+    def handler(self, method: View) -> View:
+        """The route with its `Refused` errors answered in the gateway's envelope."""
+
         async def endpoint(request: Request) -> Response:
             try:
-                return await method(request)  # type: ignore[no-any-return]
+                return await method(request)
             except Refused as exc:
                 return self.fail(exc)
 
@@ -112,8 +119,6 @@ class GatewayApi:
 
     # views
     def session_view(self, project: Project, session: Session) -> dict[str, Any]:
-        from ._accounts import iso
-
         running = session.session_id in self.gw.turns
         return {
             "session_id": session.session_id,
@@ -125,8 +130,6 @@ class GatewayApi:
         }
 
     def project_view(self, project: Project) -> dict[str, Any]:
-        from ._accounts import iso
-
         session = self.first_session(project)
         return {
             "project_id": project.project_id,
