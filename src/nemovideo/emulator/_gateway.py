@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from datetime import date, datetime, timezone
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timezone
 from typing import Any
 
 import anyio
