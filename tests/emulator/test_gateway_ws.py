@@ -377,3 +377,26 @@ async def test_tool_end_carries_the_tool_result(nemo_emulator: Emulator) -> None
     assert [m["tool_call_id"] for m in ends] == [m["tool_call_id"] for m in starts]
     assert [m["result"]["stage"] for m in ends] == ["raw_video", "composed"]
     assert starts[0]["args"]["duration"] == 4.0
+
+
+async def test_an_abort_after_the_charge_keeps_the_work_and_the_charge(nemo_emulator: Emulator) -> None:
+    nemo_emulator.configure(text_delay=0.1, silent_share=0)
+    key = new_key()
+    async with api(nemo_emulator) as c:
+        pid, sid = await new_project(c, key)
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
+            await ws.receive_json(timeout=10)
+            await ws.send_json({"type": "message", "content": GENERATE})
+            work = await until(ws, ["tool_end"])
+            work += await until(ws, ["tool_end"])  # the second stage: the charge follows it
+            work += await until(ws, ["chunk"])  # the closing reply has begun
+            await ws.send_json({"type": "abort"})
+            rest = await until(ws)
+        state = data(await c.get(f"/api/v1/state/frontend/{pid}", headers=bearer(key)))
+        usage = data(await c.get("/billing/usage/conversations", headers=bearer(key)))
+    assert rest[-1]["type"] == "done"
+    assert rest[-1]["aborted"] is True
+    assert rest[-1]["credits_charged"] == 100
+    assert "text" not in types(rest)  # the reply was cut short
+    assert state["project"]["timeline_draft"]["t"]
+    assert [i["amount_delta"] for i in usage["items"] if i["kind"] == "conversation"] == [-100]
