@@ -400,3 +400,15 @@ async def test_an_abort_after_the_charge_keeps_the_work_and_the_charge(nemo_emul
     assert "text" not in types(rest)  # the reply was cut short
     assert state["project"]["timeline_draft"]["t"]
     assert [i["amount_delta"] for i in usage["items"] if i["kind"] == "conversation"] == [-100]
+
+
+async def test_http_only_faults_leave_the_chat_alone(nemo_emulator: Emulator) -> None:
+    with pytest.raises(ValueError, match="ws_chat takes"):
+        nemo_emulator.faults.add("ws_chat", "cut_body")
+    rule = nemo_emulator.faults.add("*", "drop_before_headers")
+    key = new_key()
+    async with api(nemo_emulator) as c, connect(ws_url(nemo_emulator, key, "1"), c) as ws:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await ws.receive_json(timeout=10)
+    assert closed.value.code == 4002
+    assert rule.fired == 0

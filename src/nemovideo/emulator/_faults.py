@@ -67,6 +67,8 @@ _PARAMS: dict[str, dict[str, Any]] = {
 }
 _STREAM_ONLY = ("cut_stream", "heartbeats_only")
 _CHAT_ONLY = ("forbidden", "ws_close")
+CHAT_KINDS = ("status", "rate_limit", "latency", *_CHAT_ONLY)
+"""What a chat handshake (`ws_chat`) can be made to do."""
 
 
 @dataclass
@@ -90,6 +92,8 @@ class FaultRule:
             raise ValueError(f"{self.kind} only applies to run_sse")
         if self.kind in _CHAT_ONLY and self.endpoint not in ("ws_chat", "*"):
             raise ValueError(f"{self.kind} only applies to ws_chat")
+        if self.endpoint == "ws_chat" and self.kind not in CHAT_KINDS:
+            raise ValueError(f"ws_chat takes the fault kinds {', '.join(CHAT_KINDS)}, not {self.kind}")
         if self.count is not None and self.count < 0:
             raise ValueError("count must be >= 0 or None")
         if not 0.0 <= self.probability <= 1.0:

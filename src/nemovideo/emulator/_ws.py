@@ -27,7 +27,7 @@ from . import _events as ev
 from . import agent
 from ._accounts import Account, Project
 from ._context import Context
-from ._faults import FaultRule
+from ._faults import CHAT_KINDS, FaultRule
 from ._log import LogEntry, redact_headers
 from ._runs import Run
 from ._store import CreditsShort, Session
@@ -478,7 +478,7 @@ async def _handshake(ctx: Context, ws: WebSocket) -> None:
     )
     ctx.log.append(entry)
     close_rule: FaultRule | None = None
-    rule = ctx.faults.pick("ws_chat")
+    rule = ctx.faults.pick("ws_chat", CHAT_KINDS)
     if rule is not None:
         entry.fault = rule.kind
         if rule.kind == "latency":
@@ -532,7 +532,10 @@ async def _deny(ws: WebSocket, entry: LogEntry, rule: FaultRule) -> None:
     entry.status = status
     with contextlib.suppress(RuntimeError):
         await ws.send_denial_response(
-            JSONResponse(body, status_code=status, headers={"x-reason": str(body["reason"])})
+            # the server closes the connection after it: say so, or a client may reuse it from its pool
+            JSONResponse(
+                body, status_code=status, headers={"x-reason": str(body["reason"]), "connection": "close"}
+            )
         )
 
 
