@@ -125,3 +125,23 @@ async def test_the_older_records_shape(nemo_emulator: Emulator) -> None:
     assert record["credits"] == 100
     assert record["id"].startswith("usage_")
     assert "welcome" in record["description"]
+
+
+async def test_grants_and_expiries_of_every_kind(nemo_emulator: Emulator) -> None:
+    key = nemo_emulator.add_api_key()
+    nemo_emulator.grant_credits(key, 500, source="subscription_webhook:booster_pack")
+    nemo_emulator.grant_credits(key, 20, source="new_version_experience")
+    nemo_emulator.expire_credits(key, 70)
+    with pytest.raises(ValueError, match="positive"):
+        nemo_emulator.grant_credits(key, 0)
+    async with api(nemo_emulator) as c:
+        usage = data(await c.get(USAGE, headers=bearer(key)))
+        balance = data(await c.get("/billing/balance", headers=bearer(key)))
+    lines = [(i["kind"], i["amount_delta"], i.get("grant", {}).get("source")) for i in usage["items"]]
+    assert lines == [
+        ("expire", -70, None),
+        ("grant", 20, "new_version_experience"),
+        ("grant", 500, "subscription_webhook:booster_pack"),
+        ("grant", 100, "welcome"),
+    ]
+    assert balance == {"available": 550, "frozen": 0, "total_granted": 620, "total_consumed": 0}

@@ -142,6 +142,12 @@ class Gateway:
             Usage(f"usage_{self.store.hex(12)}", "grant", amount, self.now(), None, {"source": source})
         )
 
+    def expire(self, account: Account, amount: int) -> None:
+        """Credits that lapse: an `expire` line; at most what is available."""
+        amount = min(amount, account.user.available)
+        account.user.available -= amount
+        account.ledger.append(Usage(f"usage_{self.store.hex(12)}", "expire", -amount, self.now()))
+
     def charge(self, account: Account, amount: int, conversation: dict[str, Any]) -> None:
         """Record what a turn really cost (the credits themselves moved through `User.freeze/charge`)."""
         account.ledger.append(

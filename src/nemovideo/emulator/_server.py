@@ -250,6 +250,29 @@ class Emulator:
 
         self._call(do)
 
+    def grant_credits(self, key: str, amount: int, *, source: str = "admin") -> None:
+        """Add credits to a key's account, as a `grant` line of its usage history with `source`
+        (`admin`, `new_version_experience`, `subscription_webhook:...`)."""
+        if amount <= 0:
+            raise ValueError("a grant adds a positive number of credits")
+
+        def do() -> None:
+            gw = self.ctx.store.gateway
+            gw.grant(gw.register(key, None), amount, source)
+
+        self._call(do)
+
+    def expire_credits(self, key: str, amount: int) -> None:
+        """Let credits of a key's account lapse: an `expire` line of its usage history."""
+        if amount <= 0:
+            raise ValueError("an expiry removes a positive number of credits")
+
+        def do() -> None:
+            gw = self.ctx.store.gateway
+            gw.expire(gw.register(key, None), amount)
+
+        self._call(do)
+
     def step_render(self, render_id: str) -> str:
         """Manual progression: move a job one stage on (pending, processing, rendered); returns its status."""
         from ._jobs import step
