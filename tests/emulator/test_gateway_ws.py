@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -121,7 +122,9 @@ async def test_the_agent_asks_when_it_does_not_understand(nemo_emulator: Emulato
     assert turn[-1]["credits_charged"] == 0
 
 
-async def test_abort_releases_credits_and_leaves_the_project_as_it_was(nemo_emulator: Emulator) -> None:
+async def test_abort_releases_credits_and_leaves_the_project_as_it_was(
+    nemo_emulator: Emulator, media_dir: Path
+) -> None:
     nemo_emulator.configure(generation_seconds=20)
     key = new_key()
     async with api(nemo_emulator) as c:
@@ -131,6 +134,12 @@ async def test_abort_releases_credits_and_leaves_the_project_as_it_was(nemo_emul
             await ws.send_json({"type": "message", "content": GENERATE, "metadata": {}})
             before = await until(ws, ["tool_start"])
             during = await balance(c, key)
+            uploaded = await c.post(
+                "/files/upload",
+                files={"file": ("still.png", (media_dir / "still.png").read_bytes(), "image/png")},
+                data={"session_id": sid},
+                headers=bearer(key),
+            )
             await ws.send_json({"type": "abort"})
             rest = await until(ws)
             await ws.send_json({"type": "abort"})  # nothing runs: ignored
@@ -148,6 +157,7 @@ async def test_abort_releases_credits_and_leaves_the_project_as_it_was(nemo_emul
     assert after_idle_abort == {"type": "pong"}
     assert money == {"available": 100, "frozen": 0, "total_granted": 100, "total_consumed": 0}
     assert state["project"]["timeline_draft"] is None
+    assert [v["cdn_url"] for v in state["project"]["video_infos"]] == [data(uploaded)["url"]]  # the user's
     assert [i["kind"] for i in usage["items"]] == ["grant"]
     assert [e.extra.get("aborted") for e in nemo_emulator.log if e.extra.get("type") == "abort"] == [
         True,

@@ -55,15 +55,8 @@ TURN_TYPES = frozenset(
     }
 )
 """Messages that belong to a turn (what the `ws_close` fault counts)."""
-_SESSION_FIELDS = (
-    "draft",
-    "canvas_config",
-    "video_infos",
-    "video_analyses",
-    "generated_media",
-    "spec",
-    "messages",
-)
+_SESSION_FIELDS = ("draft", "canvas_config", "generated_media", "spec", "messages")
+"""What the agent's tools change: an aborted turn puts them back (uploads made meanwhile stay)."""
 
 
 def redact_query(query: str) -> str:
