@@ -223,7 +223,8 @@ class Turn:
             self.push(
                 {
                     "type": "error",
-                    "error": f"turn timed out after {limit:g} s; its credits were released",
+                    "error": f"turn timed out after {limit:g} s"
+                    + ("" if charged else "; its credits were released"),
                     "code": "turn_timeout",
                     "credits_charged": charged,
                 }
