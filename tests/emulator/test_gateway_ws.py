@@ -422,3 +422,24 @@ async def test_http_only_faults_leave_the_chat_alone(nemo_emulator: Emulator) ->
             await ws.receive_json(timeout=10)
     assert closed.value.code == 4002
     assert rule.fired == 0
+
+
+async def test_projects_in_the_older_shape_list_their_first_prompt(nemo_emulator: Emulator) -> None:
+    nemo_emulator.configure(gateway_project_shape="older")
+    key = new_key()
+    async with api(nemo_emulator) as c:
+        pid, sid = await new_project(c, key, "old")
+        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
+            await ws.receive_json(timeout=10)
+            await say(ws, NONSENSE)
+            await say(ws, "what can you do?")
+        listed = data(await c.get("/projects", headers=bearer(key)))
+        one = data(await c.get(f"/projects/{pid}", headers=bearer(key)))
+    assert listed == [one]
+    assert {k: one[k] for k in ("id", "status", "prompt", "name")} == {
+        "id": pid,
+        "status": "active",
+        "prompt": NONSENSE,
+        "name": "old",
+    }
+    assert "project_id" not in one

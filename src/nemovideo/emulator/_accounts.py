@@ -91,6 +91,8 @@ class Project:
     updated_at: float
     session_ids: list[str] = field(default_factory=list)
     render_ids: list[str] = field(default_factory=list)
+    prompt: str | None = None
+    """The first message sent in the project (what an older CLI lists)."""
 
 
 class Gateway:

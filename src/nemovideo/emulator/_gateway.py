@@ -131,6 +131,16 @@ class GatewayApi:
 
     def project_view(self, project: Project) -> dict[str, Any]:
         session = self.first_session(project)
+        if self.ctx.settings.gateway_project_shape == "older":
+            running = any(sid in self.gw.turns for sid in project.session_ids)
+            return {
+                "id": project.project_id,
+                "status": "running" if running else "active",
+                "prompt": project.prompt,
+                "name": project.name,
+                "created_at": iso(project.created_at),
+                "updated_at": iso(project.updated_at),
+            }
         return {
             "project_id": project.project_id,
             "user_id": project.user_id,

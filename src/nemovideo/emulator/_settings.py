@@ -14,6 +14,7 @@ GatewayEnvelope = Literal["code", "success", "bare"]
 UsageShape = Literal["items", "records"]
 ChunkKey = Literal["text", "content"]
 ToolStyle = Literal["tool", "toolcall"]
+ProjectShape = Literal["current", "older"]
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "error_transport": ("json", "http"),
@@ -24,6 +25,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "gateway_usage_shape": ("items", "records"),
     "gateway_chunk_key": ("text", "content"),
     "gateway_tool_style": ("tool", "toolcall"),
+    "gateway_project_shape": ("current", "older"),
 }
 
 _NON_NEGATIVE = (
@@ -97,6 +99,9 @@ class Settings:
     gateway_tool_style: ToolStyle = "tool"
     """"tool": `tool_start`/`tool_end` with `tool`; "toolcall": `toolcall_start`/`toolcall_end` with
     `tool_name`."""
+    gateway_project_shape: ProjectShape = "current"
+    """Projects as the current CLI reads them (`project_id`, `session`, ...) or as an older one did (`id`,
+    `status`, `prompt`)."""
     gateway_turn_limit: float = 600.0
     """Seconds (emulator clock) after which a chat turn is ended with a `turn_timeout` error."""
 

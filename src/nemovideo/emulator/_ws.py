@@ -448,6 +448,8 @@ class Chat:
         cold = sid not in gw.warm
         gw.warm.add(sid)
         turn = Turn(self.ctx, self.account, self.project, self.session, run, cmid, content, cold)
+        if self.project.prompt is None:
+            self.project.prompt = content
         gw.turns[sid] = turn
         entry.extra.update({"plan": plan.kind, "silent": silent, "client_message_id": cmid})
         self.ctx.runs.add(run)
