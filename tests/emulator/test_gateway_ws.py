@@ -415,6 +415,8 @@ async def test_an_abort_after_the_charge_keeps_the_work_and_the_charge(nemo_emul
 async def test_http_only_faults_leave_the_chat_alone(nemo_emulator: Emulator) -> None:
     with pytest.raises(ValueError, match="ws_chat takes"):
         nemo_emulator.faults.add("ws_chat", "cut_body")
+    with pytest.raises(ValueError, match="reserved"):
+        nemo_emulator.faults.add("ws_chat", "ws_close", code=1006)
     rule = nemo_emulator.faults.add("*", "drop_before_headers")
     key = new_key()
     async with api(nemo_emulator) as c, connect(ws_url(nemo_emulator, key, "1"), c) as ws:

@@ -106,6 +106,12 @@ class FaultRule:
         self.params = {**_PARAMS[self.kind], **self.params}
         if self.kind == "status" and not 500 <= int(self.params["status"]) <= 599:
             raise ValueError("a status fault sends a 5xx status")
+        if self.kind == "ws_close":
+            code = int(self.params["code"])
+            if not (1000 <= code <= 4999) or code in (1004, 1005, 1006, 1015):
+                raise ValueError("a ws_close code is 1000..4999, not one of the reserved 1004/1005/1006/1015")
+            if int(self.params["after"]) < 0:
+                raise ValueError("ws_close 'after' counts messages: 0 or more")
 
     def param(self, name: str) -> Any:
         return self.params[name]
