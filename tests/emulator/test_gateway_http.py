@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,16 @@ async def test_http_faults_apply_to_gateway_routes(nemo_emulator: Emulator) -> N
         ("gw_projects", "drop_before_headers"),
     ]
     assert all("<redacted>" in e.headers["authorization"] for e in nemo_emulator.log)
+
+
+def test_cli_refuses_a_malformed_api_key() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "nemovideo.emulator", "--strict-keys", "--api-key", "sk_not_ours"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "--api-key" in proc.stderr
+    assert "nmv_usr_" in proc.stderr
+    assert "sk_not_ours" not in proc.stderr  # not even a malformed key is echoed

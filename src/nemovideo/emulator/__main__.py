@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from ._accounts import KEY_RE
 from ._server import Emulator
 
 
@@ -121,6 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
+    bad = [key for key in args.api_key if not KEY_RE.fullmatch(key)]
+    if bad:
+        print(
+            f"error: --api-key: {len(bad)} malformed key(s): an API key is 'nmv_usr_' and 8..128 letters, "
+            "digits, - or _",
+            file=sys.stderr,
+        )
+        return 2
     try:
         emulator = Emulator(
             host=args.host,
@@ -144,13 +153,8 @@ def _serve(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         print(f"error: cannot listen: {exc}", file=sys.stderr)
         return 1
-    try:
-        for key in args.api_key:
-            emulator.add_api_key(key)
-    except ValueError as exc:
-        emulator.stop()
-        print(f"error: --api-key: {exc}", file=sys.stderr)
-        return 2
+    for key in args.api_key:
+        emulator.add_api_key(key)
     print(emulator.url, flush=True)
     print(emulator.cdn_url, flush=True)
     print(
