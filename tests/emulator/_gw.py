@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, cast
 
@@ -52,6 +53,21 @@ def connect(url: str, client: httpx.AsyncClient) -> AbstractAsyncContextManager[
     return cast("AbstractAsyncContextManager[AsyncWebSocketSession]", aconnect_ws(url, client))
 
 
+@contextlib.asynccontextmanager
+async def chat(
+    emu: Emulator, client: httpx.AsyncClient, key: str, session_id: str
+) -> AsyncIterator[AsyncWebSocketSession]:
+    """A chat socket past its `session_ready`."""
+    async with connect(ws_url(emu, key, session_id), client) as ws:
+        ready = await ws.receive_json(timeout=10)
+        assert ready["type"] == "session_ready", ready
+        yield ws
+
+
+async def send(ws: AsyncWebSocketSession, text: str, **metadata: Any) -> None:
+    await ws.send_json({"type": "message", "content": text, "metadata": metadata})
+
+
 async def until(
     ws: AsyncWebSocketSession, types: Iterable[str] = END, timeout: float = 20
 ) -> list[dict[str, Any]]:
@@ -67,7 +83,7 @@ async def until(
 
 async def say(ws: AsyncWebSocketSession, text: str, **metadata: Any) -> list[dict[str, Any]]:
     """Send a message and read its turn to the end."""
-    await ws.send_json({"type": "message", "content": text, "metadata": metadata})
+    await send(ws, text, **metadata)
     return await until(ws)
 
 

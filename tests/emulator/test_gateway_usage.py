@@ -8,7 +8,7 @@ import pytest
 
 from nemovideo.emulator import Emulator
 
-from ._gw import bearer, connect, data, new_key, new_project, say, ws_url
+from ._gw import bearer, chat, data, new_key, new_project, say
 from ._helpers import GENERATE, api
 
 pytestmark = pytest.mark.anyio
@@ -23,8 +23,7 @@ async def test_a_turn_is_charged_once_and_recorded_with_its_project_session_and_
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
+        async with chat(nemo_emulator, c, key, sid) as ws:
             generated = await say(ws, GENERATE, client_message_id="cm-gen")
             await say(ws, "what can you do?")  # a reply with no tool: free, not in the history
         usage = data(await c.get(USAGE, headers=bearer(key)))

@@ -12,7 +12,7 @@ from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, WebSocketUpgrad
 
 from nemovideo.emulator import Emulator
 
-from ._gw import bearer, connect, data, new_key, new_project, say, squeeze, types, until, ws_url
+from ._gw import bearer, chat, connect, data, new_key, new_project, say, send, squeeze, types, until, ws_url
 from ._helpers import GENERATE, api
 
 pytestmark = pytest.mark.anyio
@@ -86,8 +86,7 @@ async def test_ping_pong_and_bad_messages(nemo_emulator: Emulator) -> None:
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
+        async with chat(nemo_emulator, c, key, sid) as ws:
             await ws.send_json({"type": "ping"})
             pong = await ws.receive_json(timeout=10)
             await ws.send_text("not json")
@@ -110,8 +109,7 @@ async def test_the_agent_asks_when_it_does_not_understand(nemo_emulator: Emulato
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
+        async with chat(nemo_emulator, c, key, sid) as ws:
             turn = await say(ws, NONSENSE)
     assert types(turn)[-2:] == ["ask_question", "done"]
     question = turn[-2]["questions"][0]
@@ -129,9 +127,8 @@ async def test_abort_releases_credits_and_leaves_the_project_as_it_was(
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
-            await ws.send_json({"type": "message", "content": GENERATE, "metadata": {}})
+        async with chat(nemo_emulator, c, key, sid) as ws:
+            await send(ws, GENERATE)
             before = await until(ws, ["tool_start"])
             during = await balance(c, key)
             uploaded = await c.post(
@@ -201,9 +198,8 @@ async def test_a_second_message_during_a_turn_is_refused(nemo_emulator: Emulator
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
-            await ws.send_json({"type": "message", "content": GENERATE})
+        async with chat(nemo_emulator, c, key, sid) as ws:
+            await send(ws, GENERATE)
             await until(ws, ["message_accepted"])
             await ws.send_json({"type": "message", "content": "make it vertical"})
             turn = await until(ws, ["done"])
@@ -217,8 +213,7 @@ async def test_insufficient_credits(nemo_emulator: Emulator) -> None:
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
+        async with chat(nemo_emulator, c, key, sid) as ws:
             turn = await say(ws, GENERATE)
         money = await balance(c, key)
     assert types(turn) == ["error"]
@@ -233,9 +228,8 @@ async def test_the_turn_limit_ends_a_turn_on_the_emulator_clock(nemo_emulator: E
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
-            await ws.send_json({"type": "message", "content": GENERATE})
+        async with chat(nemo_emulator, c, key, sid) as ws:
+            await send(ws, GENERATE)
             await until(ws, ["tool_start"])
             nemo_emulator.clock.advance(601)
             rest = await until(ws, timeout=10)
@@ -253,6 +247,18 @@ async def _drain(ws: AsyncWebSocketSession, into: list[dict[str, Any]]) -> None:
         into.append(await ws.receive_json(timeout=10))
 
 
+async def _cut_turn(
+    emu: Emulator, c: httpx.AsyncClient, key: str, sid: str
+) -> tuple[list[dict[str, Any]], int]:
+    """Start a generation on a socket a `ws_close` rule cuts: what arrived, and the close code."""
+    seen: list[dict[str, Any]] = []
+    async with chat(emu, c, key, sid) as ws:
+        await send(ws, GENERATE)
+        with pytest.raises(WebSocketDisconnect) as cut:
+            await _drain(ws, seen)
+    return seen, cut.value.code
+
+
 async def test_a_close_mid_turn_leaves_the_turn_running_and_a_new_socket_follows_it(
     nemo_emulator: Emulator,
 ) -> None:
@@ -261,18 +267,13 @@ async def test_a_close_mid_turn_leaves_the_turn_running_and_a_new_socket_follows
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        seen: list[dict[str, Any]] = []
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
-            await ws.send_json({"type": "message", "content": GENERATE})
-            with pytest.raises(WebSocketDisconnect) as cut:
-                await _drain(ws, seen)
+        seen, code = await _cut_turn(nemo_emulator, c, key, sid)
         running = data(await c.get(f"/projects/{pid}/sessions", headers=bearer(key)))["sessions"][0]
         async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             ready = await ws.receive_json(timeout=10)
             rest = await until(ws)
         usage = data(await c.get("/billing/usage/conversations", headers=bearer(key)))
-    assert cut.value.code == 1011
+    assert code == 1011
     assert len(seen) == 4
     assert running["status"] == "running"
     assert ready["type"] == "session_ready"
@@ -331,8 +332,7 @@ async def test_message_variants(nemo_emulator: Emulator) -> None:
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
+        async with chat(nemo_emulator, c, key, sid) as ws:
             turn = await say(ws, GENERATE)
     starts = [m for m in turn if m["type"] == "toolcall_start"]
     assert [m["tool_name"] for m in starts] == ["generate_video", "compose_video"]
@@ -354,19 +354,13 @@ async def test_the_end_of_a_turn_nobody_heard_is_told_to_the_next_socket_once(
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        seen: list[dict[str, Any]] = []
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
-            await ws.send_json({"type": "message", "content": GENERATE})
-            with pytest.raises(WebSocketDisconnect):
-                await _drain(ws, seen)
+        seen, _ = await _cut_turn(nemo_emulator, c, key, sid)
         with anyio.fail_after(20):
             while await _session_status(c, key, pid) == "running":  # noqa: ASYNC110 (polling the wire)
                 await anyio.sleep(0.05)
         async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
             first = [await ws.receive_json(timeout=10), await ws.receive_json(timeout=10)]
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
+        async with chat(nemo_emulator, c, key, sid) as ws:
             await ws.send_json({"type": "ping"})
             second = await ws.receive_json(timeout=10)
     assert len(seen) == 3
@@ -379,8 +373,7 @@ async def test_tool_end_carries_the_tool_result(nemo_emulator: Emulator) -> None
     key = new_key()
     async with api(nemo_emulator) as c:
         _, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
+        async with chat(nemo_emulator, c, key, sid) as ws:
             turn = await say(ws, GENERATE)
     ends = [m for m in turn if m["type"] == "tool_end"]
     starts = [m for m in turn if m["type"] == "tool_start"]
@@ -394,9 +387,8 @@ async def test_an_abort_after_the_charge_keeps_the_work_and_the_charge(nemo_emul
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key)
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
-            await ws.send_json({"type": "message", "content": GENERATE})
+        async with chat(nemo_emulator, c, key, sid) as ws:
+            await send(ws, GENERATE)
             work = await until(ws, ["tool_end"])
             work += await until(ws, ["tool_end"])  # the second stage: the charge follows it
             work += await until(ws, ["chunk"])  # the closing reply has begun
@@ -431,8 +423,7 @@ async def test_projects_in_the_older_shape_list_their_first_prompt(nemo_emulator
     key = new_key()
     async with api(nemo_emulator) as c:
         pid, sid = await new_project(c, key, "old")
-        async with connect(ws_url(nemo_emulator, key, sid), c) as ws:
-            await ws.receive_json(timeout=10)
+        async with chat(nemo_emulator, c, key, sid) as ws:
             await say(ws, NONSENSE)
             await say(ws, "what can you do?")
         listed = data(await c.get("/projects", headers=bearer(key)))

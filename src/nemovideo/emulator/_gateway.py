@@ -382,12 +382,9 @@ class GatewayApi:
 
 
 def render_view(job: RenderJob) -> dict[str, Any]:
-    out: dict[str, Any] = {"render_id": job.id, "status": job.status, "progress": job.progress}
-    if job.status == "completed":
-        out["output"] = {"url": job.output_url, "duration": job.duration, "size": job.size}
-    if job.error:
-        out["error"] = job.error
-    return out
+    """The skill API's `output`-shaped poll body, with the gateway's `render_id` for its `taskId`."""
+    body = _jobs.poll_body(job, "output")
+    return {"render_id": body.pop("taskId"), **body}
 
 
 def _copy(src: Any, dest: Any) -> None:
