@@ -105,12 +105,17 @@ async def test_ping_pong_and_bad_messages(nemo_emulator: Emulator) -> None:
     ]
 
 
-async def test_the_agent_asks_when_it_does_not_understand(nemo_emulator: Emulator) -> None:
+async def one_turn(emu: Emulator, text: str) -> list[dict[str, Any]]:
+    """A new key's new project, and the messages of one turn in it."""
     key = new_key()
-    async with api(nemo_emulator) as c:
+    async with api(emu) as c:
         _, sid = await new_project(c, key)
-        async with chat(nemo_emulator, c, key, sid) as ws:
-            turn = await say(ws, NONSENSE)
+        async with chat(emu, c, key, sid) as ws:
+            return await say(ws, text)
+
+
+async def test_the_agent_asks_when_it_does_not_understand(nemo_emulator: Emulator) -> None:
+    turn = await one_turn(nemo_emulator, NONSENSE)
     assert types(turn)[-2:] == ["ask_question", "done"]
     question = turn[-2]["questions"][0]
     assert question["prompt"] == next(m["text"] for m in turn if m["type"] == "text")
@@ -329,11 +334,7 @@ async def test_handshake_faults(nemo_emulator: Emulator) -> None:
 
 async def test_message_variants(nemo_emulator: Emulator) -> None:
     nemo_emulator.configure(gateway_chunk_key="content", gateway_tool_style="toolcall")
-    key = new_key()
-    async with api(nemo_emulator) as c:
-        _, sid = await new_project(c, key)
-        async with chat(nemo_emulator, c, key, sid) as ws:
-            turn = await say(ws, GENERATE)
+    turn = await one_turn(nemo_emulator, GENERATE)
     starts = [m for m in turn if m["type"] == "toolcall_start"]
     assert [m["tool_name"] for m in starts] == ["generate_video", "compose_video"]
     assert "toolcall_end" in types(turn)
@@ -370,11 +371,7 @@ async def test_the_end_of_a_turn_nobody_heard_is_told_to_the_next_socket_once(
 
 
 async def test_tool_end_carries_the_tool_result(nemo_emulator: Emulator) -> None:
-    key = new_key()
-    async with api(nemo_emulator) as c:
-        _, sid = await new_project(c, key)
-        async with chat(nemo_emulator, c, key, sid) as ws:
-            turn = await say(ws, GENERATE)
+    turn = await one_turn(nemo_emulator, GENERATE)
     ends = [m for m in turn if m["type"] == "tool_end"]
     starts = [m for m in turn if m["type"] == "tool_start"]
     assert [m["tool_call_id"] for m in ends] == [m["tool_call_id"] for m in starts]
