@@ -60,7 +60,8 @@ async def test_create_a_session(nemo: nemovideo.NemoClient, emulator: Emulator) 
     assert not state.draft.is_ready
     again = nemo.sessions.get(session.id)
     assert (await again.state()).session_id == session.id
-    assert [e.endpoint for e in emulator.log].count("create_session") == 1
+    [created] = [e for e in emulator.log if e.endpoint == "create_session"]
+    assert created.status == 200
 
 
 async def test_generate_a_video_with_the_agent(nemo: nemovideo.NemoClient, emulator: Emulator) -> None:
@@ -97,6 +98,7 @@ async def test_stream_a_turn(nemo: nemovideo.NemoClient, emulator: Emulator) -> 
     async with nemo.sessions.stream(session.id, "Add a title 'Tea' for 1 second") as events:
         texts = [e.text async for e in events if isinstance(e, Text)]
     assert texts
+    assert (await nemo.state.latest(session.id)).session_id == session.id
     assert messages_sent(emulator) == [GENERATE, "Add a title 'Tea' for 1 second"]
 
 
@@ -128,6 +130,9 @@ async def test_upload_files(nemo: nemovideo.NemoClient, emulator: Emulator, tmp_
     assert logo.cdn_url is not None
     [again] = await nemo.uploads.from_urls(session.id, [logo.cdn_url])
     assert again.hash == logo.hash
+    with pytest.raises(ValueError, match="not an http"):
+        await nemo.uploads.from_urls(session.id, ["ftp://example.com/a.mp4"])
+    assert [e.endpoint for e in emulator.log].count("upload") == 2
     state = await session.state()
     assert [m.filename for m in state.video_infos] == ["logo.png", "clip.mp4", "logo.png"]
 
@@ -144,6 +149,7 @@ async def test_export_an_mp4_and_probe_it(
     assert video.path == tmp_path / "tea.mp4"
     assert video.job.status is RenderStatus.COMPLETED
     assert video.id.startswith("render_")
+    assert len(video.id) == len("render_") + 32
     assert seen[-1].status is RenderStatus.COMPLETED
     assert [j.progress for j in seen] == sorted(j.progress for j in seen)
     codecs, duration = probe(tmp_path / "tea.mp4")
@@ -154,7 +160,7 @@ async def test_export_an_mp4_and_probe_it(
     assert again.read_bytes() == (tmp_path / "tea.mp4").read_bytes()
     cdn = [e for e in emulator.log if e.origin == "cdn"]
     assert len(cdn) == 2
-    assert not any(e.has_authorization for e in cdn)
+    assert not any(e.has_authorization or any(h.startswith("x-skill-") for h in e.headers) for e in cdn)
     assert [e.render_id for e in emulator.log if e.endpoint == "render_start"] == [video.id]
 
 
@@ -227,6 +233,7 @@ async def test_an_existing_target_is_kept(
         await session.export("draft", download_to=target)
     assert emulator.log == []  # nothing rendered, nothing read
     video = await session.export("draft", poll_interval=0.05)
+    assert video.duration == pytest.approx(session.draft.duration_ms / 1000, abs=0.15)
     with pytest.raises(FileExistsError, match="overwrite=True"):
         await video.download(target)
     assert target.read_bytes() == b"precious"
