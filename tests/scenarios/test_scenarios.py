@@ -15,6 +15,8 @@ from nemovideo import (
     InsufficientCreditsError,
     RenderJob,
     RenderStatus,
+    SyncNemoClient,
+    SyncSession,
     Text,
     TextDelta,
     ToolCall,
@@ -240,3 +242,13 @@ async def test_an_existing_target_is_kept(
     await video.download(target, overwrite=True)
     assert target.read_bytes()[4:8] == b"ftyp"
     assert files_in(tmp_path) == ["mine.mp4"]  # and no partial file
+
+
+async def test_each_variant_runs_its_own_client(nemo: nemovideo.NemoClient, client_kind: str) -> None:
+    """The sync variant drives a real ``SyncNemoClient``, whose sessions are ``SyncSession``."""
+    session = await nemo.sessions.create()
+    client, made = getattr(nemo, "_target", nemo), getattr(session, "_target", session)
+    if client_kind == "sync":
+        assert (type(client), type(made)) == (SyncNemoClient, SyncSession)
+    else:
+        assert (type(client), type(made)) == (nemovideo.NemoClient, nemovideo.Session)
