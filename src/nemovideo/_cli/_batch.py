@@ -256,6 +256,33 @@ def command(
             help="After a crash mid-reply: how long the timeline must stay unchanged to count as done.",
         ),
     ] = BatchOptions.settle,
+    recover_deadline: Annotated[
+        float,
+        typer.Option(
+            "--recover-deadline",
+            metavar="SECONDS",
+            min=0.0,
+            help="After a crash mid-reply: how long to wait for the reply's outcome in the session.",
+        ),
+    ] = BatchOptions.recover_deadline,
+    poll_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--poll-interval",
+            metavar="SECONDS",
+            min=0.01,
+            help="Seconds between render polls. \\[default: 2 s growing to 15 s]",
+        ),
+    ] = None,
+    max_rate_wait: Annotated[
+        float,
+        typer.Option(
+            "--max-rate-wait",
+            metavar="SECONDS",
+            min=0.0,
+            help="The longest Retry-After honoured; a longer one stops the job (rerun later).",
+        ),
+    ] = BatchOptions.max_rate_wait,
     language: Annotated[
         str | None, typer.Option("--language", metavar="LANG", help="The agent's language, e.g. en.")
     ] = None,
@@ -279,6 +306,9 @@ def command(
         overwrite=force,
         language=language,
         settle=settle,
+        recover_deadline=recover_deadline,
+        poll_interval=poll_interval,
+        max_rate_wait=max_rate_wait,
     )
     ledger_file = ledger_path or (_beside(manifest, where, ".ledger.sqlite") if where else None)
     ledger_file = ledger_file or default_ledger_path(manifest)

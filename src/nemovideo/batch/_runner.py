@@ -31,6 +31,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from .._client import NemoClient
 from .._download import mp4_duration
 from .._errors import (
+    AgentError,
     APIConnectionError,
     APIError,
     BadRequestError,
@@ -38,15 +39,19 @@ from .._errors import (
     InsufficientCreditsError,
     NemoError,
     RateLimitError,
+    RenderCancelledError,
     RenderFailedError,
+    RenderTimeoutError,
     ServerError,
     StreamDisconnected,
+    StreamTimeout,
 )
 from ..models.draft import Draft
-from ..models.render import RenderJob
+from ..models.events import StreamError
+from ..models.render import RenderJob, RenderStatus
 from ..models.state import State
-from ..resources.render import new_render_id
-from ..session import Recovery, Session
+from ..resources.render import new_render_id, poll_intervals
+from ..session import Session
 from ._gate import RateGate
 from ._ledger import Entry, Ledger
 from ._manifest import Job
@@ -91,8 +96,6 @@ class BatchOptions:
     """Seconds to wait for one render."""
     poll_interval: float | None = None
     """Seconds between render polls (default: 2 s growing to 15 s)."""
-    recovery: Recovery | None = None
-    """How a stream that breaks during a send is recovered (see ``Session.send``)."""
 
     def __post_init__(self) -> None:
         if self.jobs < 1:
@@ -327,7 +330,7 @@ class Batch:
     # -- one job's steps --------------------------------------------------------------------------------
     async def _make(self, job: Job, entry: Entry) -> JobResult:
         ledger = self.ledger
-        entry = await ledger.record(entry, status="running", error=None, hint=None)
+        entry = await ledger.record(entry, status="running")
         if entry.session_id is None:
             self._step(job, "creating a session")
             session = await self._call(lambda: self.nemo.sessions.create(language=self.options.language))
@@ -345,13 +348,14 @@ class Batch:
                 "the agent answered but built no timeline, so there is nothing to export: reword the prompt "
                 "(say what to show, how long), then rerun with --redo-changed"
             )
-        if not entry.rendered:
-            entry = await self._render(job, entry, session, state.draft)
-        assert entry.render_id is not None
+        rid = entry.render_id
+        if entry.rendered and rid is not None:
+            finished = await self._call(lambda: self.nemo.render.get(rid))
+        else:
+            entry, finished = await self._render(job, entry, session, state.draft)
         self._step(job, "downloading")
         await anyio.Path(job.output.parent).mkdir(parents=True, exist_ok=True)
-        rid = entry.render_id
-        path = await self._call(lambda: self.nemo.render.download(rid, job.output, overwrite=True))
+        path = await self._call(lambda: self.nemo.render.download(finished, job.output, overwrite=True))
         size = (await anyio.Path(path).stat()).st_size
         duration = await anyio.to_thread.run_sync(mp4_duration, path)
         known = [s for s in spent if s is not None]
@@ -391,52 +395,59 @@ class Batch:
         return await self.ledger.record(entry, uploaded=1)
 
     async def _message(self, job: Job, entry: Entry, session: Session, spent: list[int | None]) -> Entry:
+        """Send message ``entry.replied`` once; if an earlier run recorded it as sent, read its outcome."""
         index = entry.replied
         text = job.messages[index]
         label = "prompt" if index == 0 else f"edit {index}"
         if entry.sent > index:
+            if entry.error == "AgentError":
+                raise AgentError(
+                    f"the agent's turn for the {label} failed in an earlier run; it is not sent again. "
+                    "Rerun with --redo-failed to start the job over (a new session)."
+                )
             self._step(job, f"reading the outcome of its {label} (sent before; never sent twice)")
             await self._settled(session, entry.draft_before)
             spent.append(None)
             return await self.ledger.record(entry, replied=index + 1, draft_before=None)
-        before = (await self._call(session.state)).draft
+        before = draft_hash((await self._call(session.state)).draft)
         refused = 0
         while True:
-            await self.gate.wait()
-            entry = await self.ledger.record(entry, sent=index + 1, draft_before=draft_hash(before))
-            self._step(job, f"sending its {label}")
-            me = object()
+            token = object()
             alone = not self._sending
-            self._sending.add(me)
-            if self._sending - {me}:
+            self._sending.add(token)
+            if len(self._sending) > 1:
                 self._overlapped |= self._sending
             try:
-                reply = await session.send(text, track_credits=alone, recovery=self.options.recovery)
-            except RateLimitError as exc:  # refused, not processed: record it as not sent, wait, send
-                entry = await self.ledger.record(entry, sent=index, draft_before=None)
-                refused += 1
-                if refused >= self.options.max_attempts:
-                    raise
-                self.gate.close_for(exc)
-                continue
-            except APIConnectionError as exc:
-                if exc.sent:
-                    raise
-                entry = await self.ledger.record(entry, sent=index, draft_before=None)
-                refused += 1
-                if refused >= self.options.max_attempts:
-                    raise
-                await anyio.sleep(0.5 * refused)
-                continue
-            except ServerError:  # it may have been processed: read the outcome, never send again
-                await self._settled(session, draft_hash(before))
-                spent.append(None)
-                return await self.ledger.record(entry, replied=index + 1, draft_before=None)
+                balance = await self._total() if alone else None
+                await self.gate.wait()
+                entry = await self.ledger.record(entry, sent=index + 1, draft_before=before)
+                self._step(job, f"sending its {label}")
+                try:
+                    await _stream(session, text)
+                except RateLimitError as exc:  # refused, not processed: not sent; wait with every job
+                    entry = await self.ledger.record(entry, sent=index, draft_before=None)
+                    refused += 1
+                    if refused >= self.options.max_attempts:
+                        raise
+                    self.gate.close_for(exc)
+                    continue
+                except (APIConnectionError, StreamTimeout, ServerError) as exc:
+                    if isinstance(exc, APIConnectionError) and not exc.sent:  # it never left
+                        entry = await self.ledger.record(entry, sent=index, draft_before=None)
+                        refused += 1
+                        if refused >= self.options.max_attempts:
+                            raise
+                        await anyio.sleep(0.5 * refused)
+                        continue
+                    self._step(job, f"reading the outcome of its {label} from the session (not re-sent)")
+                    await self._settled(session, before)
+                    balance = None
             finally:
-                self._sending.discard(me)
-                overlapped = me in self._overlapped
-                self._overlapped.discard(me)
-            spent.append(reply.credits_spent if alone and not overlapped else None)
+                self._sending.discard(token)
+                overlapped = token in self._overlapped
+                self._overlapped.discard(token)
+            after = await self._total() if balance is not None and not overlapped else None
+            spent.append(max(balance - after, 0) if balance is not None and after is not None else None)
             return await self.ledger.record(entry, replied=index + 1, draft_before=None)
 
     async def _settled(self, session: Session, before: str | None) -> State:
@@ -465,9 +476,9 @@ class Batch:
             sent=True,
         )
 
-    async def _render(self, job: Job, entry: Entry, session: Session, draft: Draft) -> Entry:
-        render = self.nemo.render
-        options = self.options
+    async def _render(
+        self, job: Job, entry: Entry, session: Session, draft: Draft
+    ) -> tuple[Entry, RenderJob]:
         while True:
             if entry.render_id is None:
                 entry = await self.ledger.record(
@@ -480,11 +491,7 @@ class Batch:
             assert rid is not None
             await self._started(rid, session.id, draft, job)
             try:
-                await self._call(
-                    lambda rid=rid: render.wait(  # type: ignore[misc]
-                        rid, deadline=options.render_deadline, poll_interval=options.poll_interval
-                    )
-                )
+                finished = await self._wait(rid)
             except RenderFailedError:
                 if entry.render_attempts >= RENDER_STARTS:
                     raise
@@ -492,7 +499,34 @@ class Batch:
                     entry, render_id=new_render_id(), render_attempts=entry.render_attempts + 1
                 )
                 continue
-            return await self.ledger.record(entry, rendered=1)
+            return await self.ledger.record(entry, rendered=1), finished
+
+    async def _wait(self, rid: str) -> RenderJob:
+        """Poll the render, each poll through the gate, until it ends or ``render_deadline`` passes."""
+        options = self.options
+        render = self.nemo.render
+        deadline = anyio.current_time() + options.render_deadline
+        intervals = poll_intervals(options.poll_interval)
+        while True:
+            job = await self._call(lambda: render.get(rid))
+            left = deadline - anyio.current_time()
+            if job.done:
+                break
+            if left <= 0:
+                raise RenderTimeoutError(
+                    f"render {rid} did not finish within {options.render_deadline:g} s (render_deadline) at "
+                    f"{job.progress:g}%; it keeps running: rerun the batch to resume it",
+                    render_id=rid,
+                    job=job,
+                )
+            await anyio.sleep(min(next(intervals), left))
+        if job.cancelled:
+            raise RenderCancelledError(f"render {rid} was cancelled", render_id=rid, job=job)
+        if job.status is RenderStatus.FAILED:
+            raise RenderFailedError(
+                f"render {rid} failed: {job.error or 'the server gave no reason'}", render_id=rid, job=job
+            )
+        return job
 
     async def _started(self, rid: str, session_id: str, draft: Draft, job: Job) -> RenderJob:
         """The render job ``rid``: found on the server, else started under that very id."""
@@ -508,6 +542,17 @@ class Batch:
             if exc.http_status != 409:
                 raise
             return await self._call(lambda: render.get(rid))  # an earlier start with this id landed
+
+
+async def _stream(session: Session, text: str) -> None:
+    """Send ``text`` and read the agent's events to the end; a failed turn raises ``AgentError``."""
+    failures: list[StreamError] = []
+    async with session.stream(text) as events:
+        async for event in events:
+            if isinstance(event, StreamError):
+                failures.append(event)
+    if failures:
+        raise AgentError(failures[-1].message, code=failures[-1].code)
 
 
 def _words(exc: BaseException) -> tuple[str, str | None]:
