@@ -214,13 +214,14 @@ class Batch:
         """Start the jobs; yield a stream of their results as each finishes (in finishing order)."""
         self.balance_before = await self._total()
         send, receive = anyio.create_memory_object_stream[JobResult](len(self.jobs) or 1)
-        limiter = anyio.CapacityLimiter(self.options.jobs)
+        slots = anyio.Semaphore(self.options.jobs)
         async with anyio.create_task_group() as tg:
 
             async def all_jobs() -> None:
                 async with send, anyio.create_task_group() as inner:
-                    for job in self.jobs:
-                        inner.start_soon(self._one, job, limiter, send.clone())
+                    for job in self.jobs:  # taken in manifest order; each job gives its slot back
+                        await slots.acquire()
+                        inner.start_soon(self._one, job, slots, send.clone())
                 self.balance_after = await self._total()
 
             tg.start_soon(all_jobs)
@@ -231,16 +232,21 @@ class Batch:
                 tg.cancel_scope.cancel()  # the reader stopped: so do the jobs (each step is recorded)
                 raise
 
-    async def _one(
-        self, job: Job, limiter: anyio.CapacityLimiter, out: MemoryObjectSendStream[JobResult]
-    ) -> None:
-        async with out, limiter:
+    async def _one(self, job: Job, slots: anyio.Semaphore, out: MemoryObjectSendStream[JobResult]) -> None:
+        try:
+            await self._report(job, out)
+        finally:
+            slots.release()
+
+    async def _report(self, job: Job, out: MemoryObjectSendStream[JobResult]) -> None:
+        async with out:
             started = time.monotonic()
             result = await self._result(job)
             await out.send(_with_elapsed(result, time.monotonic() - started))
 
     async def _result(self, job: Job) -> JobResult:
         entry = await self.ledger.get(str(job.output))
+        owned = entry is not None  # an output this ledger recorded may be replaced when redone
         if entry is not None and entry.fingerprint != job.fingerprint:
             if not self.options.redo_changed:
                 return JobResult(
@@ -270,7 +276,7 @@ class Batch:
             if entry is None or not entry.started:
                 if self.stopped is not None:
                     raise _Stop("not started", self.stopped, self.stop_hint)
-                if job.output.exists() and not self.options.overwrite:
+                if not owned and not self.options.overwrite and job.output.exists():
                     raise FileExistsError(
                         17, "the output exists and the ledger did not save it", str(job.output)
                     )
