@@ -132,9 +132,8 @@ def main() -> None:
         emulator.wait(timeout=30)
     ratio = big["jobs_per_min"] / baseline["jobs_per_min"] if baseline["jobs_per_min"] else float("nan")
     cores = os.cpu_count()
-    print(
-        f"## Batches (benchmarks/bench_batch.py, {cores} cores, emulator generation {ns.generation_seconds:g} s)"
-    )
+    seconds = ns.generation_seconds
+    print(f"## Batches (benchmarks/bench_batch.py, {cores} cores, emulator generation {seconds:g} s)")
     print()
     print("| run | jobs | done | wall | jobs/min | vs --jobs 1 | client peak RSS | emulator CPU | mean job |")
     print("|---|---|---|---|---|---|---|---|---|")
