@@ -24,7 +24,7 @@ from rich.table import Table
 from ..batch import Batch, BatchOptions, Job, JobResult, Ledger, ManifestError, load_manifest, shard
 from ..batch._ledger import default_ledger_path
 from . import _exit, _ui
-from ._options import READ_TIMEOUT, EmulatorOpt, JsonOpt, QualityChoice, QualityOpt, TimeoutOpt
+from ._options import READ_TIMEOUT, EmulatorOpt, QualityChoice, QualityOpt, TimeoutOpt
 from ._run import open_client
 
 out = Console(soft_wrap=True)
@@ -288,7 +288,9 @@ def command(
     ] = None,
     timeout: TimeoutOpt = READ_TIMEOUT,
     emulator: EmulatorOpt = False,
-    as_json: JsonOpt = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per finished job on stdout, then a summary line.")
+    ] = False,
 ) -> None:
     """Make many videos from one manifest: resumable after a crash, never paid twice.
 

@@ -43,6 +43,7 @@ from .._errors import (
     RenderFailedError,
     RenderTimeoutError,
     ServerError,
+    SessionNotFoundError,
     StreamDisconnected,
     StreamTimeout,
 )
@@ -320,6 +321,11 @@ class Batch:
 
     async def _failed(self, job: Job, entry: Entry | None, exc: BaseException) -> JobResult:
         message, hint = _words(exc)
+        if isinstance(exc, SessionNotFoundError) and entry is not None and entry.session_id:
+            hint = (
+                f"The session the ledger recorded ({entry.session_id}) is gone (an emulator's sessions end "
+                "with it): rerun with --redo-failed to start the job over in a new session."
+            )
         if entry is not None:
             with anyio.CancelScope(shield=True):
                 entry = await self.ledger.record(entry, status="failed", error=type(exc).__name__, hint=hint)
