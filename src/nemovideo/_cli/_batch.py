@@ -18,7 +18,7 @@ import anyio
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..batch import Batch, BatchOptions, Job, JobResult, Ledger, ManifestError, load_manifest, shard
@@ -55,11 +55,11 @@ class View:
         self.console = console
         self.enabled = enabled
         self.live = enabled and console.is_terminal and not console.is_dumb_terminal
+        self.total = total
         self.counts = {"done": 0, "failed": 0, "running": 0}
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
             TextColumn("{task.fields[detail]}"),
             TimeElapsedColumn(),
             console=console,
@@ -70,7 +70,8 @@ class View:
 
     def _counts(self) -> str:
         c = self.counts
-        return f"{c['done']} done · {c['failed']} failed · {c['running']} running"
+        ended = c["done"] + c["failed"]
+        return f"{ended}/{self.total} · {c['done']} done · {c['failed']} failed · {c['running']} running"
 
     def step(self, job: Job, text: str) -> None:
         if not self.enabled:
