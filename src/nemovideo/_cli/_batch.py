@@ -334,7 +334,7 @@ def command(
             return
         view = View(err, len(todo), enabled=not as_json)
         results: list[JobResult] = []
-        async with open_client(emulator, timeout=timeout_of(timeout)) as nemo, Ledger(ledger_file) as ledger:
+        async with Ledger(ledger_file) as ledger, open_client(emulator, timeout=timeout_of(timeout)) as nemo:
             batch = Batch(nemo, todo, ledger, options, on_step=view.step)
             with view.progress:
                 async with batch.results() as stream:

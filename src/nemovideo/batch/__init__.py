@@ -9,7 +9,7 @@ resumed, a saved file is kept. See docs/batch.md.
 from __future__ import annotations
 
 from ._gate import RateGate
-from ._ledger import Entry, Ledger, default_ledger_path
+from ._ledger import Entry, Ledger, LedgerError, default_ledger_path
 from ._manifest import COLUMNS, Job, ManifestError, load_manifest, shard
 from ._runner import Batch, BatchOptions, JobResult, Status, run_batch
 
@@ -21,6 +21,7 @@ __all__ = [
     "Job",
     "JobResult",
     "Ledger",
+    "LedgerError",
     "ManifestError",
     "RateGate",
     "Status",

@@ -49,6 +49,10 @@ LOCK_TIMEOUT = 10.0
 """Seconds to wait for another process holding the ledger before giving up."""
 
 
+class LedgerError(OSError):
+    """The ledger file cannot be opened or written (a missing directory, a full disk, another process)."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """A job's row: the steps it has recorded.
@@ -115,14 +119,19 @@ class Ledger:
         await self.aclose()
 
     def _open(self) -> None:
-        db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None, check_same_thread=False)
+        try:
+            db = sqlite3.connect(
+                self.path, timeout=LOCK_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise LedgerError(0, f"the ledger cannot be opened ({exc})", str(self.path)) from exc
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute(SCHEMA)
-        except sqlite3.DatabaseError:
+        except sqlite3.Error as exc:
             db.close()
-            raise
+            raise LedgerError(0, f"the ledger cannot be used ({exc})", str(self.path)) from exc
         self._db = db
 
     async def aclose(self) -> None:
@@ -134,7 +143,12 @@ class Ledger:
         if self._db is None:
             raise RuntimeError("the ledger is closed: use it inside `async with Ledger(path)`")
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise LedgerError(
+                    0, f"the ledger cannot be written ({exc}; waited {LOCK_TIMEOUT:g} s)", str(self.path)
+                ) from exc
 
     async def _call(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return await anyio.to_thread.run_sync(self._run, sql, params)
