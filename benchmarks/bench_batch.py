@@ -81,22 +81,21 @@ def run_batch(url: str, path: Path, jobs: int, emulator_pid: int) -> dict[str, A
     with tempfile.TemporaryDirectory() as config:
         env.update(NEMO_API_URL=url, NEMO_CONFIG_DIR=config)
         emulator_cpu = cpu_seconds(emulator_pid)
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            [SCRIPT, "batch", str(path), "--jobs", str(jobs), "--json", "--poll-interval", "0.5"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        peak = 0
-        while proc.poll() is None:
-            peak = max(peak, status_kb("VmHWM", proc.pid))
-            time.sleep(0.05)
-        wall = time.monotonic() - started
-        assert proc.stdout is not None
-        lines = [json.loads(line) for line in proc.stdout.read().splitlines()]
-        proc.stdout.close()
+        output = Path(config) / "results.jsonl"  # a file, not a pipe: nobody reads while it runs
+        with output.open("w") as sink:
+            started = time.monotonic()
+            proc = subprocess.Popen(
+                [SCRIPT, "batch", str(path), "--jobs", str(jobs), "--json", "--poll-interval", "0.5"],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.DEVNULL,
+            )
+            peak = 0
+            while proc.poll() is None:
+                peak = max(peak, status_kb("VmHWM", proc.pid))
+                time.sleep(0.05)
+            wall = time.monotonic() - started
+        lines = [json.loads(line) for line in output.read_text().splitlines()]
     summary = lines.pop()["summary"]
     done = sum(1 for r in lines if r["status"] == "done")
     return {
