@@ -91,10 +91,14 @@ def run_batch(url: str, path: Path, jobs: int, emulator_pid: int) -> dict[str, A
                 stderr=subprocess.DEVNULL,
             )
             peak = 0
-            while proc.poll() is None:
+            while True:  # wait4: the child's own CPU time, not that of every child so far
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
                 peak = max(peak, status_kb("VmHWM", proc.pid))
                 time.sleep(0.05)
             wall = time.monotonic() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)
         lines = [json.loads(line) for line in output.read_text().splitlines()]
     summary = lines.pop()["summary"]
     done = sum(1 for r in lines if r["status"] == "done")
@@ -106,6 +110,8 @@ def run_batch(url: str, path: Path, jobs: int, emulator_pid: int) -> dict[str, A
         "wall_s": round(wall, 2),
         "jobs_per_min": round(done / wall * 60, 1),
         "client_peak_rss_mb": round(peak / 1024, 1),
+        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "load_average": round(os.getloadavg()[0], 1),
         "emulator_cpu_s": round(cpu_seconds(emulator_pid) - emulator_cpu, 1),
         "credits_spent": summary["credits_spent"],
         "mean_job_s": round(sum(r["elapsed"] for r in lines) / max(len(lines), 1), 2),
@@ -134,12 +140,16 @@ def main() -> None:
     seconds = ns.generation_seconds
     print(f"## Batches (benchmarks/bench_batch.py, {cores} cores, emulator generation {seconds:g} s)")
     print()
-    print("| run | jobs | done | wall | jobs/min | vs --jobs 1 | client peak RSS | emulator CPU | mean job |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| run | jobs | done | wall | jobs/min | vs --jobs 1 | client peak RSS | client CPU | emulator CPU "
+        "| mean job | load avg |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r, times in (("--jobs 1 (baseline)", baseline, 1.0), (f"--jobs {ns.jobs}", big, ratio)):
         print(
             f"| {name} | {r['jobs']} | {r['done']} | {r['wall_s']} s | {r['jobs_per_min']} | {times:.1f}x "
-            f"| {r['client_peak_rss_mb']} MB | {r['emulator_cpu_s']} s | {r['mean_job_s']} s |"
+            f"| {r['client_peak_rss_mb']} MB | {r['client_cpu_s']} s | {r['emulator_cpu_s']} s "
+            f"| {r['mean_job_s']} s | {r['load_average']} |"
         )
     if ns.json is not None:
         ns.json.write_text(json.dumps({"baseline": baseline, "big": big, "ratio": ratio}, indent=1))
