@@ -6,6 +6,9 @@
 Each clip gets its own session (a session holds one timeline, and a timeline is edited one message at a
 time), is uploaded, turned into a video by the agent, rendered and downloaded. An ``anyio.CapacityLimiter``
 caps how many run at once: it spares your credits' rate limits and the renderer.
+
+This loop starts over when it is interrupted. For many videos that must survive a crash or a rate limit
+without paying twice, use ``nemovideo batch jobs.jsonl`` or ``nemovideo.batch`` (docs/batch.md).
 """
 
 from __future__ import annotations

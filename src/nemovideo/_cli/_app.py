@@ -27,6 +27,7 @@ from .._sse import StreamTimeouts
 from .._version import __version__
 from ..resources.render import Quality
 from . import _exit, _ui
+from ._batch import command as batch_command
 from ._extras import install_line, missing_extra
 from ._mcp import mcp
 from ._options import (
@@ -568,3 +569,4 @@ def emulator(ctx: typer.Context) -> None:
 
 
 # Commands in other modules register here, one line each.
+app.command("batch", epilog="Example: nemovideo batch jobs.jsonl --jobs 8")(batch_command)
