@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from ._accounts import KEY_RE
 from ._server import Emulator
 
 
@@ -62,6 +63,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--render-quality", choices=("high", "medium", "draft"), default=None, help="force a preset"
     )
+    p.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="register a gateway API key (repeatable); with --strict-keys only these are accepted",
+    )
+    p.add_argument(
+        "--strict-keys",
+        action="store_true",
+        help="gateway: refuse keys not registered (default: any well-formed nmv_usr_ key)",
+    )
+    p.add_argument(
+        "--gateway-envelope",
+        choices=("code", "success", "bare"),
+        default="code",
+        help="gateway REST body shape (default code)",
+    )
     return p.parse_args(argv)
 
 
@@ -80,6 +99,8 @@ def settings_from(args: argparse.Namespace) -> dict[str, Any]:
         "tokens_per_ip": args.tokens_per_ip,
         "job_progression": args.job_progression,
         "render_quality": args.render_quality,
+        "gateway_strict_keys": args.strict_keys,
+        "gateway_envelope": args.gateway_envelope,
     }
 
 
@@ -101,6 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
+    bad = [key for key in args.api_key if not KEY_RE.fullmatch(key)]
+    if bad:
+        print(
+            f"error: --api-key: {len(bad)} malformed key(s): an API key is 'nmv_usr_' and 8..128 letters, "
+            "digits, - or _",
+            file=sys.stderr,
+        )
+        return 2
     try:
         emulator = Emulator(
             host=args.host,
@@ -124,6 +153,8 @@ def _serve(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         print(f"error: cannot listen: {exc}", file=sys.stderr)
         return 1
+    for key in args.api_key:
+        emulator.add_api_key(key)
     print(emulator.url, flush=True)
     print(emulator.cdn_url, flush=True)
     print(

@@ -18,6 +18,8 @@ FaultKind = Literal[
     "heartbeats_only",
     "malformed_json",
     "expire_token",
+    "forbidden",
+    "ws_close",
 ]
 KINDS: tuple[str, ...] = get_args(FaultKind)
 ENDPOINTS: tuple[str, ...] = (
@@ -33,6 +35,19 @@ ENDPOINTS: tuple[str, ...] = (
     "render_cancel",
     "render_download",
     "cdn",
+    "gw_verify",
+    "gw_project_create",
+    "gw_projects",
+    "gw_project",
+    "gw_sessions",
+    "gw_state",
+    "gw_balance",
+    "gw_usage",
+    "gw_upload",
+    "gw_render_start",
+    "gw_render_get",
+    "gw_render_download",
+    "ws_chat",
     "*",
 )
 # Parameters each kind understands, with their defaults.
@@ -47,8 +62,13 @@ _PARAMS: dict[str, dict[str, Any]] = {
     "heartbeats_only": {"seconds": 5.0},
     "malformed_json": {},
     "expire_token": {},
+    "forbidden": {"reason": "sandbox capacity exceeded, retry shortly"},
+    "ws_close": {"after": 3, "code": 1011},
 }
 _STREAM_ONLY = ("cut_stream", "heartbeats_only")
+_CHAT_ONLY = ("forbidden", "ws_close")
+CHAT_KINDS = ("status", "rate_limit", "latency", *_CHAT_ONLY)
+"""What a chat handshake (`ws_chat`) can be made to do."""
 
 
 @dataclass
@@ -70,6 +90,10 @@ class FaultRule:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(KINDS)}")
         if self.kind in _STREAM_ONLY and self.endpoint not in ("run_sse", "*"):
             raise ValueError(f"{self.kind} only applies to run_sse")
+        if self.kind in _CHAT_ONLY and self.endpoint not in ("ws_chat", "*"):
+            raise ValueError(f"{self.kind} only applies to ws_chat")
+        if self.endpoint == "ws_chat" and self.kind not in CHAT_KINDS:
+            raise ValueError(f"ws_chat takes the fault kinds {', '.join(CHAT_KINDS)}, not {self.kind}")
         if self.count is not None and self.count < 0:
             raise ValueError("count must be >= 0 or None")
         if not 0.0 <= self.probability <= 1.0:
@@ -82,6 +106,12 @@ class FaultRule:
         self.params = {**_PARAMS[self.kind], **self.params}
         if self.kind == "status" and not 500 <= int(self.params["status"]) <= 599:
             raise ValueError("a status fault sends a 5xx status")
+        if self.kind == "ws_close":
+            code = int(self.params["code"])
+            if not (1000 <= code <= 4999) or code in (1004, 1005, 1006, 1015):
+                raise ValueError("a ws_close code is 1000..4999, not one of the reserved 1004/1005/1006/1015")
+            if int(self.params["after"]) < 0:
+                raise ValueError("ws_close 'after' counts messages: 0 or more")
 
     def param(self, name: str) -> Any:
         return self.params[name]
@@ -142,6 +172,8 @@ class Faults:
                 if kinds is not None and rule.kind not in kinds:
                     continue
                 if rule.kind in _STREAM_ONLY and endpoint != "run_sse":
+                    continue
+                if rule.kind in _CHAT_ONLY and endpoint != "ws_chat":
                     continue
                 if rule.count is not None and rule.fired >= rule.count:
                     continue
