@@ -19,7 +19,7 @@ from ._errors import AgentError, APIConnectionError, NemoError, StreamDisconnect
 from ._router import translate
 from .models.credits import Credits
 from .models.draft import Draft
-from .models.events import Event, StreamError, Text, TextDelta, ToolCall, ToolResult
+from .models.events import Event, Question, StreamError, Text, TextDelta, ToolCall, ToolResult
 from .models.render import RenderJob
 from .models.reply import Reply
 from .models.session import SessionInfo
@@ -83,6 +83,11 @@ class Session:
         return self.info.user_id
 
     @property
+    def project_id(self) -> str | None:
+        """The gateway's project holding this session (None on the skill API)."""
+        return self.info.project_id
+
+    @property
     def project_url(self) -> str | None:
         """The session in the web app."""
         if not self.task_id:
@@ -98,7 +103,7 @@ class Session:
         return f"Session(id={self.id!r}, task_id={self.task_id!r})"
 
     async def state(self) -> State:
-        state = await self._state.latest(self.id)
+        state = await self._state.latest(self.id, project_id=self.project_id)
         self._draft = state.draft
         return state
 
@@ -135,6 +140,7 @@ class Session:
             poll_interval=poll_interval,
             deadline=deadline,
             cancel_on_timeout=cancel_on_timeout,
+            project_id=self.project_id,
         )
         if download_to is not None:
             await video.download(download_to, overwrite=overwrite)
@@ -153,6 +159,11 @@ class Session:
             self.id, text, timeouts=timeouts, on_heartbeat=on_heartbeat
         ) as events:
             yield events
+
+    async def cancel(self) -> bool:
+        """Stop the agent's running turn (gateway only; the skill API raises ``UnsupportedOnThisAPI``):
+        sends ``abort`` and waits for the turn to end. Returns whether a turn of this client was running."""
+        return await self._sessions.cancel(self.id)
 
     async def send(
         self,
@@ -249,6 +260,7 @@ def _reply(
         suggested_actions=actions,
         tool_calls=[e for e in events if isinstance(e, ToolCall)],
         tool_results=[e for e in events if isinstance(e, ToolResult)],
+        questions=[q for e in events if isinstance(e, Question) for q in e.questions],
         draft_before=before,
         draft_after=after,
         changes=changes,
