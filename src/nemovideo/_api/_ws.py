@@ -33,6 +33,7 @@ import httpx
 
 from .._errors import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     AuthenticationError,
     NemoError,
@@ -191,8 +192,9 @@ def _refused(requestor: Requestor, response: httpx.Response, reason: str, *, ret
         error.hint = requestor._auth_hint(response)
         return error
     failure = requestor.error_from(response, endpoint=f"GET {CHAT_PATH}")
-    if retried:
-        failure.args = (f"{failure} (the chat handshake was tried {retried + 1} times)",)
+    if retried and isinstance(failure, APIError):
+        failure.message += f" (the chat handshake was tried {retried + 1} times)"
+        failure.args = (failure.message,)
     return failure
 
 
@@ -351,8 +353,10 @@ class ChatStream(EventStream):
             try:
                 async with connect(self._requestor, self._session_id) as ws:
                     self._ws = ws
-                    await self._pump(ws)
-                return
+                    broke = await self._pump_until_end(ws)
+                if broke is None:
+                    return
+                raise broke
             except NemoError as exc:
                 if reconnected and self.sent:
                     exc = StreamDisconnected(
@@ -391,6 +395,15 @@ class ChatStream(EventStream):
             f"{what}. The agent may still be working: do not send the message again; read the session state.",
             sent=True,
         )
+
+    async def _pump_until_end(self, ws: AsyncWebSocketSession) -> Exception | None:
+        """``_pump``, its failure returned rather than raised: raised inside httpx-ws's task group, it
+        would come out wrapped in an exception group."""
+        try:
+            await self._pump(ws)
+        except Exception as exc:
+            return exc
+        return None
 
     async def _pump(self, ws: AsyncWebSocketSession) -> None:
         """Read until the turn ends; send the message after the first ``session_ready``; ping."""
