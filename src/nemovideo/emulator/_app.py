@@ -18,6 +18,7 @@ from starlette.routing import Route
 from . import _jobs, agent
 from ._context import Context
 from ._faults import FaultRule
+from ._gateway import gateway_routes
 from ._log import LogEntry
 from ._media import check_type, probe
 from ._runs import Run
@@ -607,5 +608,6 @@ def build_api(ctx: Context, emulator: Any) -> Starlette:
         Route("/_emulator/config", control.config, methods=["GET", "POST"]),
         Route("/_emulator/clock/advance", control.clock, methods=["POST"]),
         Route("/_emulator/renders/{rid}/step", control.step, methods=["POST"]),
+        *gateway_routes(ctx),
     ]
     return Starlette(routes=routes)

@@ -18,6 +18,8 @@ FaultKind = Literal[
     "heartbeats_only",
     "malformed_json",
     "expire_token",
+    "forbidden",
+    "ws_close",
 ]
 KINDS: tuple[str, ...] = get_args(FaultKind)
 ENDPOINTS: tuple[str, ...] = (
@@ -33,6 +35,19 @@ ENDPOINTS: tuple[str, ...] = (
     "render_cancel",
     "render_download",
     "cdn",
+    "gw_verify",
+    "gw_project_create",
+    "gw_projects",
+    "gw_project",
+    "gw_sessions",
+    "gw_state",
+    "gw_balance",
+    "gw_usage",
+    "gw_upload",
+    "gw_render_start",
+    "gw_render_get",
+    "gw_render_download",
+    "ws_chat",
     "*",
 )
 # Parameters each kind understands, with their defaults.
@@ -47,8 +62,11 @@ _PARAMS: dict[str, dict[str, Any]] = {
     "heartbeats_only": {"seconds": 5.0},
     "malformed_json": {},
     "expire_token": {},
+    "forbidden": {"reason": "sandbox capacity exceeded, retry shortly"},
+    "ws_close": {"after": 3, "code": 1011},
 }
 _STREAM_ONLY = ("cut_stream", "heartbeats_only")
+_CHAT_ONLY = ("forbidden", "ws_close")
 
 
 @dataclass
@@ -70,6 +88,8 @@ class FaultRule:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(KINDS)}")
         if self.kind in _STREAM_ONLY and self.endpoint not in ("run_sse", "*"):
             raise ValueError(f"{self.kind} only applies to run_sse")
+        if self.kind in _CHAT_ONLY and self.endpoint not in ("ws_chat", "*"):
+            raise ValueError(f"{self.kind} only applies to ws_chat")
         if self.count is not None and self.count < 0:
             raise ValueError("count must be >= 0 or None")
         if not 0.0 <= self.probability <= 1.0:
@@ -142,6 +162,8 @@ class Faults:
                 if kinds is not None and rule.kind not in kinds:
                     continue
                 if rule.kind in _STREAM_ONLY and endpoint != "run_sse":
+                    continue
+                if rule.kind in _CHAT_ONLY and endpoint != "ws_chat":
                     continue
                 if rule.count is not None and rule.fired >= rule.count:
                     continue

@@ -39,6 +39,19 @@ _API_ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/api/render/proxy/lambda/(?P<id>[^/]+)", "render_get"),
     ("POST", r"/api/render/proxy/lambda/(?P<id>[^/]+)/cancel", "render_cancel"),
     ("GET", r"/api/render/proxy/(?P<id>[^/]+)/download", "render_download"),
+    # the gateway (API.md § "The gateway")
+    ("POST", r"/auth/verify", "gw_verify"),
+    ("POST", r"/projects", "gw_project_create"),
+    ("GET", r"/projects", "gw_projects"),
+    ("GET", r"/projects/[^/]+", "gw_project"),
+    ("GET", r"/projects/[^/]+/sessions", "gw_sessions"),
+    ("GET", r"/api/v1/state/frontend/[^/]+", "gw_state"),
+    ("GET", r"/billing/balance", "gw_balance"),
+    ("GET", r"/billing/usage/conversations", "gw_usage"),
+    ("POST", r"/files/upload", "gw_upload"),
+    ("POST", r"/services/v1/render-proxy/lambda", "gw_render_start"),
+    ("GET", r"/services/v1/render-proxy/lambda/(?P<id>[^/]+)", "gw_render_get"),
+    ("GET", r"/services/v1/render-proxy/[^/]+/download", "gw_render_download"),
 )
 
 
@@ -47,7 +60,7 @@ def endpoint_of(method: str, path: str) -> tuple[str | None, str | None]:
     for verb, pattern, name in _API_ROUTES:
         if m := re.fullmatch(pattern, path):
             if verb != method and not (verb == "GET" and method == "HEAD"):
-                return None, None
+                continue  # the same path may be routed for another verb
             return name, m.groupdict().get("id")
     return None, None
 
@@ -120,7 +133,7 @@ class Outer:
             return
         entry.fault = rule.kind
         kind = rule.kind
-        if endpoint in ("run_sse", "render_start"):
+        if endpoint in ("run_sse", "render_start", "gw_render_start"):
             receive = await _note_body(entry, receive)
         if kind == "latency":
             await anyio.sleep(float(rule.param("seconds")))

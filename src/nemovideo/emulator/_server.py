@@ -146,7 +146,12 @@ class Emulator:
         self._servers = [
             uvicorn.Server(
                 uvicorn.Config(
-                    app, lifespan="off", log_level="critical", access_log=False, timeout_graceful_shutdown=1
+                    app,
+                    lifespan="off",
+                    log_level="critical",
+                    access_log=False,
+                    timeout_graceful_shutdown=1,
+                    ws="wsproto",
                 )
             )
             for app in apps
@@ -231,6 +236,19 @@ class Emulator:
         ctx.settings = self._initial
         ctx.runs.clear()
         await anyio.to_thread.run_sync(ctx.store.reset, self._initial)
+
+    def add_api_key(self, key: str | None = None, *, credits: int | None = None) -> str:
+        """Register a gateway API key (a new one when `key` is None) and return it; `credits` sets its
+        balance. With `gateway_strict_keys` only registered keys are accepted."""
+        return self._call(lambda: self.ctx.store.gateway.register(key, credits).key)  # type: ignore[no-any-return]
+
+    def revoke_api_key(self, key: str) -> None:
+        """From now on the gateway refuses `key` (401 code 1011; the chat closes with 4001)."""
+
+        def do() -> None:
+            self.ctx.store.gateway.register(key, None).revoked = True
+
+        self._call(do)
 
     def step_render(self, render_id: str) -> str:
         """Manual progression: move a job one stage on (pending, processing, rendered); returns its status."""

@@ -10,12 +10,20 @@ ErrorTransport = Literal["json", "http"]
 MessageKey = Literal["msg", "message", "error"]
 PollShape = Literal["data", "output"]
 JobProgression = Literal["real", "immediate", "manual"]
+GatewayEnvelope = Literal["code", "success", "bare"]
+UsageShape = Literal["items", "records"]
+ChunkKey = Literal["text", "content"]
+ToolStyle = Literal["tool", "toolcall"]
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "error_transport": ("json", "http"),
     "message_key": ("msg", "message", "error"),
     "poll_shape": ("data", "output"),
     "job_progression": ("real", "immediate", "manual"),
+    "gateway_envelope": ("code", "success", "bare"),
+    "gateway_usage_shape": ("items", "records"),
+    "gateway_chunk_key": ("text", "content"),
+    "gateway_tool_style": ("tool", "toolcall"),
 }
 
 _NON_NEGATIVE = (
@@ -28,6 +36,7 @@ _NON_NEGATIVE = (
     "retry_after",
     "generation_cost",
     "edit_cost",
+    "gateway_turn_limit",
 )
 
 
@@ -76,6 +85,20 @@ class Settings:
     "manual" (they wait for `Emulator.step_render`)."""
     render_quality: str | None = None
     """Forces a renderer quality preset ("high", "medium", "draft") whatever the request asks."""
+    gateway_strict_keys: bool = False
+    """Gateway: accept only API keys registered with `Emulator.add_api_key` (else any well-formed
+    `nmv_usr_...` key, one account per key)."""
+    gateway_envelope: GatewayEnvelope = "code"
+    """Gateway REST bodies: "code" (`{code, message, data}`), "success" (`{success, data}`) or "bare"."""
+    gateway_usage_shape: UsageShape = "items"
+    """Usage history: "items" (paged) or the older "records" (`{records, total}`)."""
+    gateway_chunk_key: ChunkKey = "text"
+    """Key of the delta in a `chunk` message (and of the text in `text`)."""
+    gateway_tool_style: ToolStyle = "tool"
+    """"tool": `tool_start`/`tool_end` with `tool`; "toolcall": `toolcall_start`/`toolcall_end` with
+    `tool_name`."""
+    gateway_turn_limit: float = 600.0
+    """Seconds (emulator clock) after which a chat turn is ended with a `turn_timeout` error."""
 
     def updated(self, **changes: Any) -> Settings:
         """A validated copy with `changes` applied; unknown names and bad values raise."""

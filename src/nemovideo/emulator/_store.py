@@ -122,6 +122,9 @@ class Store:
         self.sessions: dict[str, Session] = {}
         self.renders: dict[str, RenderJob] = {}
         self.upload_count = 0
+        from ._accounts import Gateway
+
+        self.gateway = Gateway(self)
         for sub in ("uploads", "renders"):
             shutil.rmtree(self.data_dir / sub, ignore_errors=True)
             (self.data_dir / sub).mkdir(parents=True, exist_ok=True)

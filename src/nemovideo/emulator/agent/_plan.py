@@ -38,6 +38,9 @@ class Plan:
     intro: str = ""
     answer: str = ""
     steps: list[Step] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
+    """A reply that did not understand: the closest things the agent can do (keys of `SUGGEST`), which
+    the gateway's chat offers as a question."""
 
 
 def plan_for(message: str, session: Session, seed: int) -> Plan:
@@ -54,7 +57,8 @@ def plan_for(message: str, session: Session, seed: int) -> Plan:
         return Plan("text", answer=_answer(intent.topic, session, zh))
     if intent.kind == "help" or not text:
         return Plan("text", answer=r.HELP[r.lang(zh)])
-    return Plan("text", answer=r.not_understood(zh, text, _closest(low)))
+    closest = _closest(low)
+    return Plan("text", answer=r.not_understood(zh, text, closest), choices=closest)
 
 
 def _closest(low: str) -> list[str]:
