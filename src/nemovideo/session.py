@@ -100,6 +100,8 @@ class Session:
         return self._draft if self._draft is not None else Draft()
 
     def __repr__(self) -> str:
+        if self.project_id:
+            return f"Session(id={self.id!r}, project_id={self.project_id!r})"
         return f"Session(id={self.id!r}, task_id={self.task_id!r})"
 
     async def state(self) -> State:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 
 from ._base import Model
 
@@ -42,6 +42,11 @@ class ProjectList(Model):
     """``GET /projects``: a bare list, or the list under ``projects``/``items``."""
 
     projects: list[Project] = Field(default_factory=list, validation_alias=AliasChoices("projects", "items"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare(cls, data: Any) -> Any:
+        return {"projects": data} if isinstance(data, list) else data
 
 
 class SessionList(Model):
