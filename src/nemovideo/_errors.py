@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "DOCUMENTED_CODES",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -341,6 +342,10 @@ _BY_CODE: Mapping[int, type[APIError]] = {
     1010: AuthenticationError,
     1011: AuthenticationError,
 }
+
+
+DOCUMENTED_CODES = frozenset(code for code in _BY_CODE if code >= 1000)
+"""The API's own codes (not HTTP statuses): an error frame naming one raises its class."""
 
 
 def error_class(code: int | None, http_status: int | None, message: str = "") -> type[APIError]:

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING
 import anyio
 
 from ._download import target_path
-from ._errors import AgentError, APIConnectionError, NemoError, StreamDisconnected, StreamTimeout
+from ._errors import (
+    DOCUMENTED_CODES,
+    AgentError,
+    APIConnectionError,
+    NemoError,
+    StreamDisconnected,
+    StreamTimeout,
+    error_for,
+)
 from ._router import translate
 from .models.credits import Credits
 from .models.draft import Draft
@@ -188,12 +196,14 @@ class Session:
         balance_before = await self._balance() if track_credits else None
         events: list[Event] = []
         broken: NemoError | None = None
+        aborted = False
         try:
             async with self.stream(text, timeouts=timeouts, on_heartbeat=on_heartbeat) as stream:
                 async for event in stream:
                     events.append(event)
                     if on_event is not None:
                         on_event(event)
+                aborted = stream.aborted
         except StreamTimeout as exc:
             broken = exc
         except APIConnectionError as exc:
@@ -201,9 +211,9 @@ class Session:
                 raise  # it never arrived: nothing to recover, safe for the caller to send again
             broken = exc
         failures = [e for e in events if isinstance(e, StreamError)]
-        if failures and broken is None:
+        if failures and broken is None and not aborted:
             await self.state()
-            raise AgentError(failures[-1].message, code=failures[-1].code)
+            raise _agent_error(failures[-1])
         after = await self._recover(before, recovery or Recovery(), broken) if broken else await self.state()
         balance_after = await self._balance() if track_credits else None
         return _reply(
@@ -229,6 +239,14 @@ class Session:
             "message most likely failed. It was not re-sent; send it again yourself if you want to retry.",
             sent=True,
         ) from cause
+
+
+def _agent_error(failure: StreamError) -> NemoError:
+    """A turn's error frame; one naming a documented code (the gateway's 2001) raises that code's class."""
+    code = failure.code or ""
+    if code.isdigit() and int(code) in DOCUMENTED_CODES:
+        return error_for(failure.message, code=int(code), http_status=None)
+    return AgentError(failure.message, code=failure.code)
 
 
 def _reply(

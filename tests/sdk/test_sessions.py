@@ -25,7 +25,7 @@ from nemovideo import (
 )
 from nemovideo.emulator import Emulator
 
-from .conftest import requests_to
+from .conftest import cut_chat, messages_sent, requests_to
 
 pytestmark = pytest.mark.anyio
 
@@ -37,10 +37,6 @@ FAST = Recovery(first_wait=0.05, wait=0.05, max_reads=3)
 async def drain(events: nemovideo.EventStream) -> None:
     async for _ in events:
         pass
-
-
-def messages_sent(emulator: Emulator) -> list[str]:
-    return [e.message or "" for e in emulator.log if e.endpoint == "run_sse"]
 
 
 @pytest.fixture
@@ -74,8 +70,8 @@ async def test_unknown_session_everywhere(
         await ghost.send("hello", track_credits=False)
 
 
-async def test_generation_and_three_edits(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
-    session = await nemo.sessions.create()
+async def test_generation_and_three_edits(either: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+    session = await either.sessions.create()
 
     reply = await session.send(GENERATE)
     assert reply.raw_text
@@ -115,10 +111,10 @@ async def test_generation_and_three_edits(nemo: nemovideo.NemoClient, quiet_agen
 
 
 async def test_silent_edit_is_summarised_from_the_diff(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator
+    either: nemovideo.NemoClient, nemo_emulator: Emulator
 ) -> None:
     nemo_emulator.configure(credits=1000, silent_share=0.0)
-    session = await nemo.sessions.create()
+    session = await either.sessions.create()
     await session.send(GENERATE)
     nemo_emulator.configure(silent_share=1.0)
     reply = await session.send("Set the music volume to 20%")
@@ -128,14 +124,22 @@ async def test_silent_edit_is_summarised_from_the_diff(
     assert reply.text == "music Lo-fi: volume 35% → 20%."
 
 
-async def test_stream_yields_typed_events_in_order(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
-    session = await nemo.sessions.create()
+async def test_stream_yields_typed_events_in_order(
+    either: nemovideo.NemoClient, quiet_agent: Emulator, api: str
+) -> None:
+    session = await either.sessions.create()
     seen: list[nemovideo.Event] = []
     async with session.stream(GENERATE) as events:
         async for event in events:
             seen.append(event)
     types = {type(e) for e in seen}
-    assert {TextDelta, Text, ToolCall, ToolResult, Heartbeat} <= types
+    assert {TextDelta, Text, ToolCall, ToolResult} <= types
+    if api == "gateway":
+        assert isinstance(seen[0], nemovideo.Status)
+        assert seen[0].status == "session_ready"
+        assert isinstance(seen[-1], nemovideo.Done)
+    else:
+        assert Heartbeat in types
     finals = [e for e in seen if isinstance(e, Text)]
     first_final = seen.index(finals[0])
     deltas = [e for e in seen[:first_final] if isinstance(e, TextDelta)]
@@ -146,30 +150,33 @@ async def test_stream_yields_typed_events_in_order(nemo: nemovideo.NemoClient, q
 
 
 async def test_resource_layer_streams_by_session_id(
-    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+    either: nemovideo.NemoClient, quiet_agent: Emulator
 ) -> None:
-    session = await nemo.sessions.create()
-    async with nemo.sessions.stream(session.id, "hello there") as events:
+    session = await either.sessions.create()
+    async with either.sessions.stream(session.id, "hello there") as events:
         texts = [e.text async for e in events if isinstance(e, Text)]
     assert texts
-    assert (await nemo.state.latest(session.id)).session_id == session.id
+    assert (await either.state.latest(session.id)).session_id == session.id
 
 
-async def test_no_credits_before_the_stream(nemo: nemovideo.NemoClient, nemo_emulator: Emulator) -> None:
+async def test_no_credits_before_the_stream(
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, api: str
+) -> None:
     nemo_emulator.configure(credits=50)
-    session = await nemo.sessions.create()
+    session = await either.sessions.create()
     with pytest.raises(InsufficientCreditsError) as info:
         await session.send(GENERATE)
-    assert info.value.registration_url
-    assert info.value.registration_url.startswith("https://nemovideo.com/register?bind=anon_")
+    if api == "skill":  # an anonymous account is offered registration
+        assert info.value.registration_url
+        assert info.value.registration_url.startswith("https://nemovideo.com/register?bind=anon_")
     assert messages_sent(nemo_emulator) == [GENERATE]
 
 
 async def test_cut_stream_is_recovered_from_state_without_resending(
-    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+    either: nemovideo.NemoClient, quiet_agent: Emulator, api: str
 ) -> None:
-    session = await nemo.sessions.create()
-    quiet_agent.faults.add("run_sse", "cut_stream", after=2)
+    session = await either.sessions.create()
+    cut_chat(quiet_agent, api, after=2)
     reply = await session.send(GENERATE, recovery=Recovery(first_wait=1.0, wait=0.5, max_reads=5))
     assert reply.recovered
     assert session.draft.is_ready
@@ -178,10 +185,10 @@ async def test_cut_stream_is_recovered_from_state_without_resending(
 
 
 async def test_cut_stream_with_no_change_raises_after_the_documented_reads(
-    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+    either: nemovideo.NemoClient, quiet_agent: Emulator, api: str
 ) -> None:
-    session = await nemo.sessions.create()
-    quiet_agent.faults.add("run_sse", "cut_stream", after=1)
+    session = await either.sessions.create()
+    cut_chat(quiet_agent, api, after=1)
     reads_before = requests_to(quiet_agent, "state")
     with pytest.raises(StreamDisconnected, match="did not change in 3 reads"):
         await session.send("hello there", recovery=FAST)
@@ -220,9 +227,9 @@ async def test_still_working_notices(nemo: nemovideo.NemoClient, quiet_agent: Em
     assert all(n >= 0.3 for n in notices)
 
 
-async def test_total_timeout(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+async def test_total_timeout(either: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
     quiet_agent.configure(generation_seconds=3)
-    session = await nemo.sessions.create()
+    session = await either.sessions.create()
     async with session.stream(GENERATE, timeouts=StreamTimeouts(total=0.4)) as events:
         with pytest.raises(StreamTimeout, match=r"longer than 0\.4 s"):
             await drain(events)
@@ -236,8 +243,10 @@ async def test_malformed_frame_is_an_agent_error(nemo: nemovideo.NemoClient, qui
     assert messages_sent(quiet_agent) == ["hello there"]
 
 
-async def test_emulator_drafts_round_trip_exactly(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
-    session = await nemo.sessions.create()
+async def test_emulator_drafts_round_trip_exactly(
+    either: nemovideo.NemoClient, quiet_agent: Emulator
+) -> None:
+    session = await either.sessions.create()
     await session.send(GENERATE)
     raw = quiet_agent.session_state(session.id)["draft"]
     state = await session.state()
