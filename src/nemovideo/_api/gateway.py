@@ -7,8 +7,8 @@ The wire shapes come from the vendor's CLI, public repository ``nemovideo/nemovi
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -19,7 +19,7 @@ from .base import Api
 
 if TYPE_CHECKING:
     from .._http import EnvelopeKind, Requestor
-    from .._sse import EventStream, StreamTimeouts
+    from .._sse import EventStream
     from ..models.project import ProjectSession
 
 PROJECTS_PATH = "/projects"
@@ -174,19 +174,10 @@ class GatewayApi(Api):
 
     # --- chat ----------------------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def chat(
-        self,
-        requestor: Requestor,
-        session_id: str,
-        text: str,
-        *,
-        timeouts: StreamTimeouts | None,
-        on_heartbeat: Callable[[float], object] | None,
-    ) -> AsyncIterator[EventStream]:
+    def chat(
+        self, requestor: Requestor, session_id: str, text: str, **options: Any
+    ) -> AbstractAsyncContextManager[EventStream]:
+        """Over the chat WebSocket (``_ws``): the message goes once, after ``session_ready``."""
         from ._ws import open_chat
 
-        async with open_chat(
-            requestor, session_id, text, timeouts=timeouts, on_heartbeat=on_heartbeat
-        ) as chat:
-            yield chat
+        return open_chat(requestor, session_id, text, **options)
