@@ -14,6 +14,9 @@ _ENV = (
     "NEMO_CONFIG_DIR",
     "NEMO_LOG",
     "SKILL_SOURCE",
+    "NEMO_API_KEY",
+    "NEMO_GATEWAY_URL",
+    "NEMO_API",
 )
 
 

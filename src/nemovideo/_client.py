@@ -15,6 +15,7 @@ from ._config import Config
 from ._http import Requestor
 from ._version import __version__
 from .resources.credits import CreditsResource
+from .resources.projects import ProjectsResource
 from .resources.render import RenderResource
 from .resources.sessions import SessionsResource
 from .resources.state import StateResource
@@ -49,10 +50,15 @@ def _default_http(config: Config, verify: bool | ssl.SSLContext) -> httpx.AsyncC
 class NemoClient:
     """An async client for the NemoVideo API.
 
-    Settings come from the arguments, else the environment (``NEMO_TOKEN``, ``NEMO_API_URL``,
-    ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``, ``NEMO_CONFIG_DIR``, ``SKILL_SOURCE``), else the documented
-    defaults. Without a token the client fetches an anonymous one on first use and caches it (mode 0600)
-    under the config directory. Use it as ``async with NemoClient() as nemo: ...`` or call ``aclose()``.
+    Settings come from the arguments, else the environment (``NEMO_TOKEN``, ``NEMO_API_KEY``,
+    ``NEMO_API_URL``, ``NEMO_GATEWAY_URL``, ``NEMO_API``, ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``,
+    ``NEMO_CONFIG_DIR``, ``SKILL_SOURCE``), else the documented defaults.
+
+    The credential picks the API generation: an API key (``api_key=``, ``NEMO_API_KEY``, or the key saved
+    by ``nemovideo login``) speaks to the vendor's gateway, a token or none to the skill API; ``api=``
+    ("skill" or "gateway") overrides that. Without a token the client fetches an anonymous one on first
+    use and caches it (mode 0600) under the config directory. Use it as
+    ``async with NemoClient() as nemo: ...`` or call ``aclose()``.
 
     Pass ``http_client`` to use your own ``httpx.AsyncClient`` (then closing it is yours to do).
     TLS verification is only turned off by an explicit ``verify=False``.
@@ -74,8 +80,12 @@ class NemoClient:
         http_client: httpx.AsyncClient | None = None,
         verify: bool | ssl.SSLContext = True,
         allow_insecure_http: bool = False,
+        api_key: str | None = None,
+        api: str | None = None,
     ) -> None:
         config = Config.resolve(
+            api_key=api_key,
+            api=api,
             token=token,
             api_url=api_url,
             web_url=web_url,
@@ -135,6 +145,11 @@ class NemoClient:
         return CreditsResource(self._requestor)
 
     @cached_property
+    def projects(self) -> ProjectsResource:
+        """Projects and their sessions (gateway only)."""
+        return ProjectsResource(self._requestor)
+
+    @cached_property
     def state(self) -> StateResource:
         return StateResource(self._requestor)
 
@@ -168,5 +183,13 @@ class NemoClient:
         await self.aclose()
 
     def __repr__(self) -> str:
-        source = {"argument": "given", "environment": "from NEMO_TOKEN", "anonymous": "anonymous"}
-        return f"NemoClient(api_url={self.config.api_url!r}, token={source[self.config.token_source]})"
+        source = {
+            "argument": "given",
+            "environment": "from NEMO_TOKEN",
+            "anonymous": "anonymous",
+            "key_argument": "given",
+            "key_environment": "from NEMO_API_KEY",
+            "key_stored": "saved by nemovideo login",
+        }[self.config.token_source]
+        what = "api_key" if self.config.token_source.startswith("key_") else "token"
+        return f"NemoClient(api={self.config.api!r}, api_url={self.config.api_url!r}, {what}={source})"

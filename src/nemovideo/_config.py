@@ -14,6 +14,10 @@ from ._errors import ConfigurationError
 from ._version import __version__
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
+DEFAULT_GATEWAY_URL = "https://mega-x-api.nemovideo.ai"
+"""The vendor's gateway (the API its own CLI speaks, with dashboard API keys)."""
+API_KEY_FILE = "api_key"
+"""Where ``nemovideo login`` keeps the API key, under the config directory (mode 0600)."""
 DEFAULT_WEB_URL = "https://nemovideo.com"
 DEFAULT_SKILL_SOURCE = "generator-video"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -30,7 +34,9 @@ DEFAULT_MAX_STREAM_BYTES = 256 * 1024 * 1024
 """Characters in one agent turn's stream."""
 LIMIT_SETTINGS = ("deadline", "max_body_size", "max_event_size", "max_stream_events", "max_stream_bytes")
 
-TokenSource = Literal["argument", "environment", "anonymous"]
+TokenSource = Literal["argument", "environment", "anonymous", "key_argument", "key_environment", "key_stored"]
+Generation = Literal["skill", "gateway"]
+"""Which API generation a client speaks: the agent skill's (tokens, ``/run_sse``) or the gateway's."""
 
 
 class Secret:
@@ -101,6 +107,8 @@ class Config:
     """Everything a client needs to know, resolved once at construction."""
 
     api_url: str = DEFAULT_API_URL
+    api: Generation = "skill"
+    """The API generation, from the credential (an API key means the gateway) or the ``api`` setting."""
     web_url: str = DEFAULT_WEB_URL
     token: Secret | None = field(default=None, repr=False)
     token_source: TokenSource = "anonymous"
@@ -139,27 +147,32 @@ class Config:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         allow_insecure_http: bool = False,
+        api_key: str | None = None,
+        api: str | None = None,
     ) -> Config:
         env = os.environ
-        source: TokenSource = "anonymous"
-        if token:
-            source = "argument"
-        elif env.get("NEMO_TOKEN"):
-            token, source = env["NEMO_TOKEN"], "environment"
-        api = check_url(
-            api_url or env.get("NEMO_API_URL") or DEFAULT_API_URL,
-            name="API URL",
-            allow_insecure_http=allow_insecure_http,
-        )
+        cdir = Path(config_dir or env.get("NEMO_CONFIG_DIR") or default_config_dir()).expanduser()
+        token, source = _credential(token, api_key, cdir)
+        generation = _generation(api or env.get("NEMO_API"), source)
+        if generation == "gateway" and token is None:
+            raise ConfigurationError(
+                "the gateway needs an API key: pass api_key=..., set NEMO_API_KEY, or run `nemovideo login` "
+                "(keys start with nmv_usr_ and come from the dashboard at nemovideo.com)"
+            )
+        if generation == "gateway":
+            url = api_url or env.get("NEMO_GATEWAY_URL") or DEFAULT_GATEWAY_URL
+        else:
+            url = api_url or env.get("NEMO_API_URL") or DEFAULT_API_URL
+        checked = check_url(url, name="API URL", allow_insecure_http=allow_insecure_http)
         web = (web_url or env.get("NEMO_WEB_URL") or DEFAULT_WEB_URL).rstrip("/")
         cid = client_id or env.get("NEMO_CLIENT_ID") or None
         if cid is not None and not 0 < len(cid) <= 64:
             raise ConfigurationError("client id must be 1 to 64 characters")
-        cdir = Path(config_dir or env.get("NEMO_CONFIG_DIR") or default_config_dir()).expanduser()
         if max_retries is not None and max_retries < 0:
             raise ConfigurationError("max_retries must be >= 0")
         return cls(
-            api_url=api,
+            api_url=checked,
+            api=generation,
             web_url=web,
             token=Secret(token) if token else None,
             token_source=source,
@@ -201,6 +214,44 @@ class Config:
 
     def registration_url(self, user_id: str | None) -> str | None:
         return f"{self.web_url}/register?bind={user_id}" if user_id else None
+
+
+def _credential(token: str | None, api_key: str | None, config_dir: Path) -> tuple[str | None, TokenSource]:
+    """The credential and where it came from. Precedence: ``api_key=``, ``token=``, ``NEMO_API_KEY``,
+    ``NEMO_TOKEN``, the key saved by ``nemovideo login``, else none (an anonymous token, skill API)."""
+    env = os.environ
+    if api_key and token:
+        raise ConfigurationError("pass either token= (skill API) or api_key= (gateway), not both")
+    if api_key:
+        return api_key, "key_argument"
+    if token:
+        return token, "argument"
+    if env.get("NEMO_API_KEY"):
+        return env["NEMO_API_KEY"], "key_environment"
+    if env.get("NEMO_TOKEN"):
+        return env["NEMO_TOKEN"], "environment"
+    stored = read_stored_key(config_dir)
+    if stored:
+        return stored, "key_stored"
+    return None, "anonymous"
+
+
+def read_stored_key(config_dir: Path) -> str | None:
+    try:
+        key = (config_dir / API_KEY_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return key or None
+
+
+def _generation(setting: str | None, source: TokenSource) -> Generation:
+    """An explicit setting wins; else an API key means the gateway, anything else the skill API."""
+    if setting:
+        value = setting.strip().lower()
+        if value not in ("skill", "gateway"):
+            raise ConfigurationError(f"api must be 'skill' or 'gateway', got {setting!r}")
+        return "gateway" if value == "gateway" else "skill"
+    return "gateway" if source.startswith("key_") else "skill"
 
 
 def _timeout(value: float | httpx.Timeout) -> httpx.Timeout:

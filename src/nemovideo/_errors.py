@@ -8,6 +8,7 @@ The hierarchy::
 
     NemoError
     ├── ConfigurationError            bad settings (e.g. plain-http API URL off loopback)
+    ├── UnsupportedOnThisAPI          the feature exists on the other API generation only (api, other)
     ├── APIError                      the API answered with an error (code, http_status, message, hint)
     │   ├── AuthenticationError       1001  bad or expired token
     │   ├── SessionNotFoundError      1002  session not found
@@ -43,6 +44,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "DOCUMENTED_CODES",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -70,6 +72,7 @@ __all__ = [
     "StreamTimeout",
     "TransportError",
     "UnsupportedFileError",
+    "UnsupportedOnThisAPI",
     "error_for",
     "redact",
 ]
@@ -92,6 +95,23 @@ class NemoError(Exception):
 
 class ConfigurationError(NemoError, ValueError):
     """The client's settings cannot work (a bad URL, an insecure transport not explicitly allowed)."""
+
+
+class UnsupportedOnThisAPI(NemoError, NotImplementedError):
+    """The feature exists on the other API generation only (``api`` is this client's, ``other`` the one
+    that has it). Nothing was sent."""
+
+    def __init__(self, feature: str, *, api: str, other: str, hint: str = "") -> None:
+        how = {
+            "gateway": "create the client with an API key (api_key=... or NEMO_API_KEY) to use the gateway",
+            "skill": "create the client with a token or none (anonymous) to use the skill API",
+        }[other]
+        super().__init__(
+            f"{feature} exists on the {other} API only, and this client speaks the {api} API: {hint or how}"
+        )
+        self.feature = feature
+        self.api = api
+        self.other = other
 
 
 class TransportError(NemoError):
@@ -319,7 +339,13 @@ _BY_CODE: Mapping[int, type[APIError]] = {
     401: AuthenticationError,
     413: FileTooLargeError,
     415: UnsupportedFileError,
+    1010: AuthenticationError,
+    1011: AuthenticationError,
 }
+
+
+DOCUMENTED_CODES = frozenset(code for code in _BY_CODE if code >= 1000)
+"""The API's own codes (not HTTP statuses): an error frame naming one raises its class."""
 
 
 def error_class(code: int | None, http_status: int | None, message: str = "") -> type[APIError]:

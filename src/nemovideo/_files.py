@@ -14,7 +14,7 @@ import os
 import stat
 import tempfile
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, TypeAlias, Union
@@ -303,16 +303,29 @@ class MultipartBody(httpx.AsyncByteStream):
     never closes when the server hangs up mid-body): ``aclose`` always finishes it.
     """
 
-    def __init__(self, files: list[LocalFile], on_progress: ProgressHook | None = None) -> None:
+    def __init__(
+        self,
+        files: list[LocalFile],
+        on_progress: ProgressHook | None = None,
+        *,
+        field: str = "files",
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
         self.files = files
         self.on_progress = on_progress
+        self.field = field
         self.boundary = uuid.uuid4().hex
+        self._fields = b"".join(
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{_quote(k)}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in (fields or {}).items()
+        )
+        """Text fields, sent before the files (the gateway wants ``session_id`` beside ``file``)."""
         self._stream: AsyncGenerator[bytes, None] | None = None
 
     def _head(self, item: LocalFile) -> bytes:
         return (
             f"--{self.boundary}\r\n"
-            f'Content-Disposition: form-data; name="files"; filename="{_quote(item.filename)}"\r\n'
+            f'Content-Disposition: form-data; name="{self.field}"; filename="{_quote(item.filename)}"\r\n'
             f"Content-Type: {item.content_type}\r\n\r\n"
         ).encode()
 
@@ -325,7 +338,9 @@ class MultipartBody(httpx.AsyncByteStream):
 
     @property
     def length(self) -> int:
-        return sum(len(self._head(f)) + f.size + 2 for f in self.files) + len(self._tail())
+        return (
+            len(self._fields) + sum(len(self._head(f)) + f.size + 2 for f in self.files) + len(self._tail())
+        )
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         self._stream = self._parts()
@@ -346,6 +361,9 @@ class MultipartBody(httpx.AsyncByteStream):
             if self.on_progress is not None:
                 self.on_progress(sent, total)
 
+        if self._fields:
+            yield self._fields
+            progressed(len(self._fields))
         for item in self.files:
             head = self._head(item)
             yield head

@@ -6,6 +6,7 @@ else; ``Authorization`` is stamped by the auth flow; retries are decided by ``_r
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -35,11 +36,15 @@ from ._errors import (
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
+    from ._api import Api
+
 log = logging.getLogger("nemovideo")
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-EnvelopeKind = Literal["code", "render"]
+EnvelopeKind = Literal["code", "render", "gateway"]
+"""``code``: ``{"code": 0, "data"}``; ``render``: ``{"success": true, "data"}``; ``gateway``: either of
+those, or a bare body."""
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id", "x-amzn-requestid")
 
@@ -92,14 +97,20 @@ def _message(body: _ErrorBody | None, response: httpx.Response) -> str:
 class Requestor:
     """One per client configuration; copies made by ``with_config`` share the pool and the auth."""
 
-    def __init__(self, config: Config, http: httpx.AsyncClient, auth: NemoAuth) -> None:
+    def __init__(
+        self, config: Config, http: httpx.AsyncClient, auth: NemoAuth, api: Api | None = None
+    ) -> None:
+        from ._api import api_for
+
         self.config = config
         self.http = http
         self.auth = auth
+        self.api = api if api is not None else api_for(config.api)
+        """What differs between the API generations (paths, envelopes, the chat transport)."""
         self._headers = config.attribution_headers()
 
     def with_config(self, config: Config) -> Requestor:
-        return Requestor(config, self.http, self.auth)
+        return Requestor(config, self.http, self.auth, self.api)
 
     def url(self, path: str) -> str:
         return self.config.api_url + path
@@ -288,6 +299,13 @@ class Requestor:
 
     def decode(self, response: httpx.Response, cast: type[M], *, envelope: EnvelopeKind, endpoint: str) -> M:
         body = response.content
+        if response.status_code < 400 and envelope == "gateway":
+            envelope = _gateway_kind(body)
+            if envelope == "gateway":
+                try:
+                    return cast.model_validate_json(body)
+                except ValidationError:
+                    raise self.error_from(response, endpoint=endpoint, expected=cast) from None
         if response.status_code < 400:
             wrapper: Any = (_CodeEnvelope if envelope == "code" else _RenderEnvelope)[cast]
             try:
@@ -336,6 +354,16 @@ class Requestor:
         return error
 
     def _auth_hint(self, response: httpx.Response) -> str:
+        if self.config.token_source.startswith("key_"):
+            where = {
+                "key_argument": "passed to NemoClient(api_key=...)",
+                "key_environment": "in NEMO_API_KEY",
+                "key_stored": "saved by `nemovideo login`",
+            }[self.config.token_source]
+            return (
+                f"The API key {where} was refused: make a new one in the dashboard at nemovideo.com and "
+                "use it (or run `nemovideo login` again)."
+            )
         if self.config.token_source == "argument":
             return "The token passed to NemoClient(token=...) is invalid or expired: pass a valid one."
         if self.config.token_source == "environment":
@@ -352,6 +380,20 @@ class Requestor:
             "The anonymous token was refused even after the SDK fetched a new one. Anonymous tokens last "
             "7 days; if this persists, the API may be rejecting this client id."
         )
+
+
+def _gateway_kind(body: bytes) -> EnvelopeKind:
+    """Which of the gateway's three answer shapes ``body`` has (by its keys; a bare body otherwise)."""
+    head = body.lstrip()[:1]
+    if head != b"{":
+        return "gateway"
+    try:
+        keys = json.loads(body).keys()
+    except (ValueError, AttributeError):
+        return "gateway"
+    if "code" in keys:
+        return "code"
+    return "render" if "success" in keys else "gateway"
 
 
 def _in_memory(request: httpx.Request) -> bool:

@@ -236,6 +236,9 @@ class EventStream:
     one, which keeps a fast stream cheap.
     """
 
+    aborted: bool = False
+    """The turn was cancelled (``session.cancel()``, gateway only)."""
+
     def __init__(
         self,
         response: httpx.Response,

@@ -18,6 +18,7 @@ A new async method needs one delegating method here; ``tests/sync/test_surface.p
 
 from __future__ import annotations
 
+import builtins
 import functools
 import os
 import ssl
@@ -38,7 +39,9 @@ import httpx
 from ._client import NemoClient
 from ._files import MAX_FILE_SIZE
 from ._sse import EventStream
+from .resources.credits import PAGE_SIZE as HISTORY_PAGE_SIZE
 from .resources.credits import CreditsResource
+from .resources.projects import ProjectsResource
 from .resources.render import DEADLINE, RenderResource, Video
 from .resources.sessions import SessionsResource
 from .resources.state import StateResource
@@ -46,6 +49,8 @@ from .resources.uploads import UploadsResource
 from .session import EXPORT_DEADLINE, Session
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+
     from anyio.from_thread import BlockingPortal
 
     from ._config import Config
@@ -55,11 +60,13 @@ if TYPE_CHECKING:
     from .models.credits import Credits
     from .models.draft import Draft
     from .models.events import Event
+    from .models.project import Project, ProjectSession
     from .models.render import RenderJob
     from .models.reply import Reply
     from .models.session import SessionInfo
     from .models.state import State
     from .models.upload import UploadedFile
+    from .models.usage import UsageRecord
     from .resources.render import JobHook, Quality
     from .session import Recovery
 
@@ -373,6 +380,10 @@ class SyncEventStream(_Handle[EventStream]):
             raise StopIteration from None
 
     @property
+    def aborted(self) -> bool:
+        return self._wrapped.aborted
+
+    @property
     def events_received(self) -> int:
         return self._wrapped.events_received
 
@@ -442,6 +453,13 @@ class SyncSession(_Handle[Session]):
     @property
     def project_url(self) -> str | None:
         return self._wrapped.project_url
+
+    @property
+    def project_id(self) -> str | None:
+        return self._wrapped.project_id
+
+    def cancel(self) -> bool:
+        return self._runner.call(self._target.cancel)
 
     @property
     def draft(self) -> Draft:
@@ -517,12 +535,37 @@ class SyncCreditsResource(_Resource[CreditsResource]):
     def balance(self) -> Credits:
         return self._runner.call(self._target.balance)
 
+    def history(
+        self,
+        *,
+        start: date | datetime | str | None = None,
+        end: date | datetime | str | None = None,
+        page_size: int = HISTORY_PAGE_SIZE,
+    ) -> Iterator[UsageRecord]:
+        return self._runner.iterate(self._target.history(start=start, end=end, page_size=page_size))
+
+
+class SyncProjectsResource(_Resource[ProjectsResource]):
+    _mirrors = ProjectsResource
+
+    def create(self, name: str | None = None) -> Project:
+        return self._runner.call(self._target.create, name)
+
+    def list(self) -> builtins.list[Project]:
+        return self._runner.call(self._target.list)
+
+    def get(self, project_id: str) -> Project:
+        return self._runner.call(self._target.get, project_id)
+
+    def sessions(self, project_id: str) -> builtins.list[ProjectSession]:
+        return self._runner.call(self._target.sessions, project_id)
+
 
 class SyncStateResource(_Resource[StateResource]):
     _mirrors = StateResource
 
-    def latest(self, session_id: str) -> State:
-        return self._runner.call(self._target.latest, session_id)
+    def latest(self, session_id: str, *, project_id: str | None = None) -> State:
+        return self._runner.call(self._target.latest, session_id, project_id=project_id)
 
 
 class SyncUploadsResource(_Resource[UploadsResource]):
@@ -552,8 +595,12 @@ class SyncRenderResource(_Resource[RenderResource]):
         draft: Draft | Mapping[str, Any],
         quality: Quality = "high",
         render_id: str | None = None,
+        *,
+        project_id: str | None = None,
     ) -> RenderJob:
-        return self._runner.call(self._target.start, session_id, draft, quality, render_id)
+        return self._runner.call(
+            self._target.start, session_id, draft, quality, render_id, project_id=project_id
+        )
 
     def get(self, job_id: str) -> RenderJob:
         return self._runner.call(self._target.get, job_id)
@@ -589,6 +636,7 @@ class SyncRenderResource(_Resource[RenderResource]):
         poll_interval: float | None = None,
         deadline: float | None = DEADLINE,
         cancel_on_timeout: bool = False,
+        project_id: str | None = None,
     ) -> SyncVideo:
         video = self._runner.call(
             self._target.export,
@@ -599,6 +647,7 @@ class SyncRenderResource(_Resource[RenderResource]):
             poll_interval=poll_interval,
             deadline=deadline,
             cancel_on_timeout=cancel_on_timeout,
+            project_id=project_id,
         )
         return SyncVideo(self._runner, video)
 
@@ -622,8 +671,19 @@ class SyncSessionsResource(_Resource[SessionsResource]):
         session = self._runner.call(self._target.create, language=language, task_name=task_name)
         return SyncSession(self._runner, session)
 
-    def get(self, session_id: str, *, task_id: str | None = None, user_id: str | None = None) -> SyncSession:
-        return SyncSession(self._runner, self._target.get(session_id, task_id=task_id, user_id=user_id))
+    def get(
+        self,
+        session_id: str,
+        *,
+        task_id: str | None = None,
+        user_id: str | None = None,
+        project_id: str | None = None,
+    ) -> SyncSession:
+        session = self._target.get(session_id, task_id=task_id, user_id=user_id, project_id=project_id)
+        return SyncSession(self._runner, session)
+
+    def cancel(self, session_id: str) -> bool:
+        return self._runner.call(self._target.cancel, session_id)
 
     def stream(
         self,
@@ -667,6 +727,8 @@ class SyncNemoClient:
         max_retries: int | None = None,
         verify: bool | ssl.SSLContext = True,
         allow_insecure_http: bool = False,
+        api_key: str | None = None,
+        api: str | None = None,
     ) -> None:
         make = functools.partial(
             NemoClient,
@@ -682,6 +744,8 @@ class SyncNemoClient:
             max_retries=max_retries,
             verify=verify,
             allow_insecure_http=allow_insecure_http,
+            api_key=api_key,
+            api=api,
         )
         self._runner = _Runner(make)
         self._derive: Callable[[NemoClient], NemoClient] | None = None
@@ -743,6 +807,10 @@ class SyncNemoClient:
     @functools.cached_property
     def credits(self) -> SyncCreditsResource:
         return SyncCreditsResource(self, lambda nemo: nemo.credits)
+
+    @functools.cached_property
+    def projects(self) -> SyncProjectsResource:
+        return SyncProjectsResource(self, lambda nemo: nemo.projects)
 
     @functools.cached_property
     def state(self) -> SyncStateResource:

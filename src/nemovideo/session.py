@@ -15,11 +15,19 @@ from typing import TYPE_CHECKING
 import anyio
 
 from ._download import target_path
-from ._errors import AgentError, APIConnectionError, NemoError, StreamDisconnected, StreamTimeout
+from ._errors import (
+    DOCUMENTED_CODES,
+    AgentError,
+    APIConnectionError,
+    NemoError,
+    StreamDisconnected,
+    StreamTimeout,
+    error_for,
+)
 from ._router import translate
 from .models.credits import Credits
 from .models.draft import Draft
-from .models.events import Event, StreamError, Text, TextDelta, ToolCall, ToolResult
+from .models.events import Event, Question, StreamError, Text, TextDelta, ToolCall, ToolResult
 from .models.render import RenderJob
 from .models.reply import Reply
 from .models.session import SessionInfo
@@ -83,6 +91,11 @@ class Session:
         return self.info.user_id
 
     @property
+    def project_id(self) -> str | None:
+        """The gateway's project holding this session (None on the skill API)."""
+        return self.info.project_id
+
+    @property
     def project_url(self) -> str | None:
         """The session in the web app."""
         if not self.task_id:
@@ -95,10 +108,12 @@ class Session:
         return self._draft if self._draft is not None else Draft()
 
     def __repr__(self) -> str:
+        if self.project_id:
+            return f"Session(id={self.id!r}, project_id={self.project_id!r})"
         return f"Session(id={self.id!r}, task_id={self.task_id!r})"
 
     async def state(self) -> State:
-        state = await self._state.latest(self.id)
+        state = await self._state.latest(self.id, project_id=self.project_id)
         self._draft = state.draft
         return state
 
@@ -135,6 +150,7 @@ class Session:
             poll_interval=poll_interval,
             deadline=deadline,
             cancel_on_timeout=cancel_on_timeout,
+            project_id=self.project_id,
         )
         if download_to is not None:
             await video.download(download_to, overwrite=overwrite)
@@ -153,6 +169,11 @@ class Session:
             self.id, text, timeouts=timeouts, on_heartbeat=on_heartbeat
         ) as events:
             yield events
+
+    async def cancel(self) -> bool:
+        """Stop the agent's running turn (gateway only; the skill API raises ``UnsupportedOnThisAPI``):
+        sends ``abort`` and waits for the turn to end. Returns whether a turn of this client was running."""
+        return await self._sessions.cancel(self.id)
 
     async def send(
         self,
@@ -175,12 +196,14 @@ class Session:
         balance_before = await self._balance() if track_credits else None
         events: list[Event] = []
         broken: NemoError | None = None
+        aborted = False
         try:
             async with self.stream(text, timeouts=timeouts, on_heartbeat=on_heartbeat) as stream:
                 async for event in stream:
                     events.append(event)
                     if on_event is not None:
                         on_event(event)
+                aborted = stream.aborted
         except StreamTimeout as exc:
             broken = exc
         except APIConnectionError as exc:
@@ -188,9 +211,9 @@ class Session:
                 raise  # it never arrived: nothing to recover, safe for the caller to send again
             broken = exc
         failures = [e for e in events if isinstance(e, StreamError)]
-        if failures and broken is None:
+        if failures and broken is None and not aborted:
             await self.state()
-            raise AgentError(failures[-1].message, code=failures[-1].code)
+            raise _agent_error(failures[-1])
         after = await self._recover(before, recovery or Recovery(), broken) if broken else await self.state()
         balance_after = await self._balance() if track_credits else None
         return _reply(
@@ -216,6 +239,14 @@ class Session:
             "message most likely failed. It was not re-sent; send it again yourself if you want to retry.",
             sent=True,
         ) from cause
+
+
+def _agent_error(failure: StreamError) -> NemoError:
+    """A turn's error frame; one naming a documented code (the gateway's 2001) raises that code's class."""
+    code = failure.code or ""
+    if code.isdigit() and int(code) in DOCUMENTED_CODES:
+        return error_for(failure.message, code=int(code), http_status=None)
+    return AgentError(failure.message, code=failure.code)
 
 
 def _reply(
@@ -249,6 +280,7 @@ def _reply(
         suggested_actions=actions,
         tool_calls=[e for e in events if isinstance(e, ToolCall)],
         tool_results=[e for e in events if isinstance(e, ToolResult)],
+        questions=[q for e in events if isinstance(e, Question) for q in e.questions],
         draft_before=before,
         draft_after=after,
         changes=changes,

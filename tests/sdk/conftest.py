@@ -9,6 +9,7 @@ import pytest
 
 import nemovideo
 from nemovideo.emulator import Emulator
+from nemovideo.emulator._log import LogEntry
 
 
 @pytest.fixture
@@ -29,5 +30,58 @@ async def nemo(nemo_emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovid
         yield client
 
 
+GATEWAY_KEY = "nmv_usr_scenarioKey0123456789"
+GATEWAY_TWINS = {
+    "run_sse": "ws_message",
+    "create_session": "gw_project_create",
+    "state": "gw_state",
+    "upload": "gw_upload",
+    "credits": "gw_balance",
+    "render_start": "gw_render_start",
+    "render_get": "gw_render_get",
+}
+"""The emulator's name of each skill endpoint's twin on the gateway (``ws_message``: a chat message)."""
+
+
+@pytest.fixture(params=["skill", "gateway"])
+def api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def either(api: str, nemo_emulator: Emulator, tmp_path: Path) -> AsyncIterator[nemovideo.NemoClient]:
+    """A client of each API generation in turn: an anonymous one (skill API), one with an API key (the
+    gateway), both on the emulator over loopback. A scenario test taking it runs on both."""
+    key = GATEWAY_KEY if api == "gateway" else None
+    async with nemovideo.NemoClient(
+        api_url=nemo_emulator.url, config_dir=tmp_path / "nemo", api_key=key
+    ) as client:
+        assert client.config.api == api
+        yield client
+
+
+def _counts(entry: LogEntry, endpoint: str) -> bool:
+    if entry.endpoint == endpoint:
+        return True
+    if entry.endpoint != GATEWAY_TWINS.get(endpoint):
+        return False
+    return entry.endpoint != "ws_message" or (entry.extra or {}).get("type") == "message"
+
+
 def requests_to(emulator: Emulator, endpoint: str) -> int:
-    return sum(1 for entry in emulator.log if entry.endpoint == endpoint)
+    """Requests to ``endpoint`` (a skill endpoint name), or to its gateway twin."""
+    return sum(1 for entry in emulator.log if _counts(entry, endpoint))
+
+
+def messages_sent(emulator: Emulator) -> list[str]:
+    """Chat messages the agent got, over ``/run_sse`` or the gateway's WebSocket."""
+    return [entry.message or "" for entry in emulator.log if _counts(entry, "run_sse")]
+
+
+def cut_chat(emulator: Emulator, api: str, *, after: int) -> None:
+    """Break the chat after ``after`` events. On the gateway the one reconnect is cut too, so the turn's
+    outcome has to be read from the state, as after a cut SSE stream."""
+    if api == "gateway":
+        pytest.skip("the gateway's cut-and-recover path is covered by tests/gateway against a raw server")
+    else:
+        emulator.faults.add("run_sse", "cut_stream", after=after)

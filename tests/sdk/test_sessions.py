@@ -19,7 +19,7 @@ from nemovideo import (
 )
 from nemovideo.emulator import Emulator
 
-from .conftest import requests_to
+from .conftest import cut_chat, messages_sent, requests_to
 
 pytestmark = pytest.mark.anyio
 
@@ -31,10 +31,6 @@ FAST = Recovery(first_wait=0.05, wait=0.05, max_reads=3)
 async def drain(events: nemovideo.EventStream) -> None:
     async for _ in events:
         pass
-
-
-def messages_sent(emulator: Emulator) -> list[str]:
-    return [e.message or "" for e in emulator.log if e.endpoint == "run_sse"]
 
 
 @pytest.fixture
@@ -56,8 +52,8 @@ async def test_unknown_session_everywhere(
         await ghost.send("hello", track_credits=False)
 
 
-async def test_generation_and_three_edits(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
-    session = await nemo.sessions.create()
+async def test_generation_and_three_edits(either: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+    session = await either.sessions.create()
 
     reply = await session.send(GENERATE)
     assert reply.raw_text
@@ -97,10 +93,10 @@ async def test_generation_and_three_edits(nemo: nemovideo.NemoClient, quiet_agen
 
 
 async def test_cut_stream_is_recovered_from_state_without_resending(
-    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+    either: nemovideo.NemoClient, quiet_agent: Emulator, api: str
 ) -> None:
-    session = await nemo.sessions.create()
-    quiet_agent.faults.add("run_sse", "cut_stream", after=2)
+    session = await either.sessions.create()
+    cut_chat(quiet_agent, api, after=2)
     reply = await session.send(GENERATE, recovery=Recovery(first_wait=1.0, wait=0.5, max_reads=5))
     assert reply.recovered
     assert session.draft.is_ready
@@ -109,10 +105,10 @@ async def test_cut_stream_is_recovered_from_state_without_resending(
 
 
 async def test_cut_stream_with_no_change_raises_after_the_documented_reads(
-    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+    either: nemovideo.NemoClient, quiet_agent: Emulator, api: str
 ) -> None:
-    session = await nemo.sessions.create()
-    quiet_agent.faults.add("run_sse", "cut_stream", after=1)
+    session = await either.sessions.create()
+    cut_chat(quiet_agent, api, after=1)
     reads_before = requests_to(quiet_agent, "state")
     with pytest.raises(StreamDisconnected, match="did not change in 3 reads"):
         await session.send("hello there", recovery=FAST)
@@ -151,9 +147,9 @@ async def test_still_working_notices(nemo: nemovideo.NemoClient, quiet_agent: Em
     assert all(n >= 0.3 for n in notices)
 
 
-async def test_total_timeout(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+async def test_total_timeout(either: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
     quiet_agent.configure(generation_seconds=3)
-    session = await nemo.sessions.create()
+    session = await either.sessions.create()
     async with session.stream(GENERATE, timeouts=StreamTimeouts(total=0.4)) as events:
         with pytest.raises(StreamTimeout, match=r"longer than 0\.4 s"):
             await drain(events)
@@ -167,8 +163,10 @@ async def test_malformed_frame_is_an_agent_error(nemo: nemovideo.NemoClient, qui
     assert messages_sent(quiet_agent) == ["hello there"]
 
 
-async def test_emulator_drafts_round_trip_exactly(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
-    session = await nemo.sessions.create()
+async def test_emulator_drafts_round_trip_exactly(
+    either: nemovideo.NemoClient, quiet_agent: Emulator
+) -> None:
+    session = await either.sessions.create()
     await session.send(GENERATE)
     raw = quiet_agent.session_state(session.id)["draft"]
     state = await session.state()

@@ -1,4 +1,4 @@
-"""Typed events of the agent's stream (``/run_sse``).
+"""Typed events of the agent's stream (``/run_sse`` on the skill API, the chat WebSocket on the gateway).
 
 One ADK event can carry several parts (text, a tool call, a state change); the parser turns each into its
 own typed event, in order. Reasoning (``thought`` parts) is not shown; partial tool calls are never acted on.
@@ -84,4 +84,60 @@ class StreamError(_Event):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-Event = TextDelta | Text | ToolCall | ToolResult | StateDelta | Media | Heartbeat | StreamError
+class Thinking(_Event):
+    """The agent's reasoning (gateway ``thinking_start``/``thinking_chunk``/``thinking_end``); not a reply."""
+
+    type: Literal["thinking"] = "thinking"
+    phase: Literal["start", "chunk", "end"] = "chunk"
+    text: str = ""
+
+
+class QuestionOption(Model):
+    id: str
+    label: str = ""
+
+
+class AskedQuestion(Model):
+    """One question the agent asks, with the options it offers."""
+
+    id: str
+    prompt: str = ""
+    options: list[QuestionOption] = Field(default_factory=list)
+    allow_multiple: bool = False
+
+
+class Question(_Event):
+    """The agent asks before going on (gateway ``ask_question``): answer with the next message."""
+
+    type: Literal["question"] = "question"
+    questions: list[AskedQuestion] = Field(default_factory=list)
+
+
+class Status(_Event):
+    """Where the turn stands (gateway ``session_ready``, ``warming_up``, ``status``, ``message_accepted``)."""
+
+    type: Literal["status"] = "status"
+    status: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Done(_Event):
+    """The turn is complete (gateway ``done``); the stream ends after it."""
+
+    type: Literal["done"] = "done"
+
+
+Event = (
+    TextDelta
+    | Text
+    | ToolCall
+    | ToolResult
+    | StateDelta
+    | Media
+    | Heartbeat
+    | StreamError
+    | Thinking
+    | Question
+    | Status
+    | Done
+)

@@ -50,7 +50,7 @@ class RenderJob(Model):
     """A render job as last polled. Save ``id``: ``nemo.render.wait(id)`` resumes it, even from another
     program, since the job lives on the server."""
 
-    id: str = Field(validation_alias=AliasChoices("id", "taskId", "task_id"))
+    id: str = Field(validation_alias=AliasChoices("id", "taskId", "task_id", "render_id"))
     status: RenderStatus = RenderStatus.PENDING
     progress: float = 0
     """Percent, 0-100."""

@@ -7,7 +7,7 @@ from pydantic import Field
 from .._router import Route
 from ._base import Model
 from .draft import Draft, DraftDiff
-from .events import ToolCall, ToolResult
+from .events import AskedQuestion, ToolCall, ToolResult
 
 
 class Reply(Model):
@@ -24,6 +24,8 @@ class Reply(Model):
     """Actions the agent pointed at through its GUI talk (export, show state, credits...)."""
     tool_calls: list[ToolCall] = Field(default_factory=list)
     tool_results: list[ToolResult] = Field(default_factory=list)
+    questions: list[AskedQuestion] = Field(default_factory=list)
+    """What the agent asked before going on (gateway): answer with the next message."""
     draft_before: Draft = Field(default_factory=Draft)
     draft_after: Draft = Field(default_factory=Draft)
     changes: DraftDiff = Field(default_factory=DraftDiff)

@@ -28,6 +28,8 @@ class State(Model):
     session_id: str | None = None
     task_id: str | None = None
     task_name: str | None = None
+    project_id: str | None = None
+    """The gateway's project (its state is the project's)."""
     draft: Draft = Field(default_factory=Draft)
     video_infos: list[MediaInfo] = Field(default_factory=list)
     canvas_config: dict[str, Any] = Field(default_factory=dict)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from ._base import Model
 
@@ -13,7 +13,9 @@ class UploadedFile(Model):
     filename: str
     file_type: str | None = None
     """"video", "image" or "audio"."""
-    cdn_url: str | None = None
+    cdn_url: str | None = Field(default=None, validation_alias=AliasChoices("cdn_url", "url"))
+    file_id: str | None = None
+    """The gateway's id of the file."""
     duration: float | None = None
     """Seconds; None for images."""
     width: int | None = None

@@ -1,6 +1,7 @@
 """API resources. Each holds a ``Requestor`` and is usable without the ``Session`` handle."""
 
 from .credits import CreditsResource
+from .projects import ProjectsResource
 from .render import RenderResource, Video
 from .sessions import SessionsResource
 from .state import StateResource
@@ -8,6 +9,7 @@ from .uploads import UploadsResource
 
 __all__ = [
     "CreditsResource",
+    "ProjectsResource",
     "RenderResource",
     "SessionsResource",
     "StateResource",

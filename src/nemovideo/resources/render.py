@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
 import httpx
 from pydantic import ValidationError
 
+from .._api.skill import download_path, job_path
 from .._download import ProgressHook, Transfer, display_url, mp4_duration, open_cdn, safe_name, target_path
 from .._errors import (
     BadRequestError,
@@ -33,6 +33,7 @@ from .._errors import (
     RenderError,
     RenderFailedError,
     RenderTimeoutError,
+    UnsupportedOnThisAPI,
 )
 from ..models.draft import Draft
 from ..models.render import RenderJob, RenderStatus
@@ -40,7 +41,6 @@ from ._base import Resource
 
 log = logging.getLogger("nemovideo")
 
-START_PATH = "/api/render/proxy/lambda"
 FIRST_POLL = 2.0
 """Seconds before the second poll; each wait after is ×1.5, up to ``MAX_POLL`` (the vendor CLI's pace)."""
 POLL_BACKOFF = 1.5
@@ -57,18 +57,6 @@ JobHook = Callable[[RenderJob], object]
 async def _sleep(seconds: float) -> None:
     """Indirection so tests can make poll waits instant and record them."""
     await anyio.sleep(seconds)
-
-
-def new_render_id() -> str:
-    return f"render_{uuid.uuid4().hex}"
-
-
-def job_path(job_id: str) -> str:
-    return f"{START_PATH}/{quote(job_id, safe='')}"
-
-
-def download_path(job_id: str) -> str:
-    return f"/api/render/proxy/{quote(job_id, safe='')}/download"
 
 
 def poll_intervals(poll_interval: float | None = None) -> Iterator[float]:
@@ -95,11 +83,14 @@ class RenderResource(Resource):
         draft: Draft | Mapping[str, Any],
         quality: Quality = "high",
         render_id: str | None = None,
+        *,
+        project_id: str | None = None,
     ) -> RenderJob:
         """Start rendering ``draft`` (read from the session's state) to MP4; export costs no credits.
 
         A draft with no track holding segments raises ``DraftNotReadyError`` before anything is sent.
         Failed attempts are retried under the same id (a fixed id makes the start safe to repeat).
+        On the gateway the render is the project's: ``project_id`` names it, else it is looked up.
         """
         model = draft if isinstance(draft, Draft) else Draft.model_validate(draft)
         if not model.is_ready:
@@ -107,21 +98,19 @@ class RenderResource(Resource):
                 "the draft has no track with segments, so there is nothing to export yet: have the agent "
                 "make a video first (e.g. session.send('Generate a 10-second video about ...')), then export"
             )
-        rid = render_id or new_render_id()
-        body = {
-            "id": rid,
-            "sessionId": session_id,
-            "draft": model.to_api(),
-            "output": {"format": "mp4", "quality": quality},
-        }
         requestor = self._requestor
-        endpoint = f"POST {START_PATH}"
+        api = requestor.api
+        rid = render_id or api.new_render_id()
+        project = await api.project_of(requestor, session_id, project_id)
+        body = api.render_body(rid, session_id, project, model.to_api(), quality)
+        start_path = api.render_start_path
+        endpoint = f"POST {start_path}"
         attempts = 0
 
         async def once() -> RenderJob | None:
             nonlocal attempts
             attempts += 1
-            response = await requestor.send(requestor.build("POST", START_PATH, json=body))
+            response = await requestor.send(requestor.build("POST", start_path, json=body))
             if attempts > 1 and _is_duplicate(response):
                 log.info("render %s: an earlier attempt of this start had landed; using that job", rid)
                 return None
@@ -141,7 +130,7 @@ class RenderResource(Resource):
     async def get(self, job_id: str) -> RenderJob:
         """The job now (either poll shape of the API). Retried on transient failures: a GET is safe."""
         requestor = self._requestor
-        path = job_path(job_id)
+        path = requestor.api.render_job_path(job_id)
 
         async def once() -> RenderJob:
             response = await requestor.send(requestor.build("GET", path))
@@ -153,7 +142,9 @@ class RenderResource(Resource):
     async def cancel(self, job_id: str) -> RenderJob:
         """Stop a job. A job that already ended answers with an error (``BadRequestError``, HTTP 409)."""
         requestor = self._requestor
-        path = f"{job_path(job_id)}/cancel"
+        path = requestor.api.render_cancel_path(job_id)
+        if path is None:
+            raise UnsupportedOnThisAPI("render.cancel()", api=requestor.api.name, other=requestor.api.other)
 
         async def once() -> RenderJob:
             response = await requestor.send(requestor.build("POST", path))
@@ -173,12 +164,15 @@ class RenderResource(Resource):
     ) -> RenderJob:
         """Poll until the job completes and return it; resumes any job from its saved id.
 
-        Polls at ``poll_interval`` seconds, else 2 s growing ×1.5 up to 15 s. ``on_progress(job)`` is called
+        Polls at ``poll_interval`` seconds, else 2 s growing ×1.5 up to 15 s (on the gateway every 30 s, its
+        own cadence). ``on_progress(job)`` is called
         whenever the status or progress changes. A failed job raises ``RenderFailedError``, a cancelled one
         ``RenderCancelledError``. When ``deadline`` seconds pass first, ``RenderTimeoutError`` is raised and
         the job keeps running, unless ``cancel_on_timeout`` asks to cancel it.
         """
-        intervals = poll_intervals(poll_interval)
+        intervals = poll_intervals(
+            poll_interval if poll_interval is not None else self._requestor.api.render_poll
+        )
         last: RenderJob | None = None
         with anyio.move_on_after(deadline):
             while True:
@@ -234,6 +228,7 @@ class RenderResource(Resource):
         poll_interval: float | None = None,
         deadline: float | None = DEADLINE,
         cancel_on_timeout: bool = False,
+        project_id: str | None = None,
     ) -> Video:
         """Start and wait. A job that fails is started once more under a new id (as the vendor documents);
         ``deadline`` covers both attempts."""
@@ -247,12 +242,12 @@ class RenderResource(Resource):
         def remaining() -> float | None:
             return None if ends is None else max(ends - anyio.current_time(), 0.0)
 
-        job = await self.start(session_id, draft, quality)
+        job = await self.start(session_id, draft, quality, project_id=project_id)
         try:
             job = await self.wait(job.id, deadline=remaining(), **wait)
         except RenderFailedError as exc:
             log.info("render %s failed (%s); starting it once more under a new id", exc.render_id, exc)
-            job = await self.start(session_id, draft, quality)
+            job = await self.start(session_id, draft, quality, project_id=project_id)
             job = await self.wait(job.id, deadline=remaining(), **wait)
         return Video(job, self, draft_duration=_draft_seconds(draft))
 
@@ -305,7 +300,7 @@ class RenderResource(Resource):
                     if resume == MAX_RESUMES or not transfer.resume_headers() or transfer.written == before:
                         break
                     log.info("%s; resuming from byte %d", exc, transfer.written)
-            if render_id is None:
+            if render_id is None or self._requestor.api.render_download_path(render_id) is None:
                 assert cdn_failure is not None
                 raise cdn_failure
             log.info(
@@ -314,6 +309,8 @@ class RenderResource(Resource):
                 cdn_failure,
             )
         assert render_id is not None
+        if self._requestor.api.render_download_path(render_id) is None:
+            raise DownloadError(f"render {render_id} has no output URL, so there is nothing to download")
         try:
             async with self._open_download(render_id) as response:
                 await transfer.receive(response)  # a whole file: what the CDN left is started over
@@ -330,7 +327,8 @@ class RenderResource(Resource):
     async def _open_download(self, render_id: str) -> AsyncIterator[httpx.Response]:
         """The API's own download route, with auth; retried like any GET until its headers arrive."""
         requestor = self._requestor
-        path = download_path(render_id)
+        path = requestor.api.render_download_path(render_id)
+        assert path is not None
 
         async def once() -> httpx.Response:
             response = await requestor.send(requestor.build("GET", path), stream=True)
@@ -360,7 +358,10 @@ class RenderResource(Resource):
                     return RenderJob.model_validate(body)
                 except ValidationError:
                     pass
-        return self._requestor.decode(response, RenderJob, envelope="render", endpoint=endpoint)
+        requestor = self._requestor
+        return requestor.decode(
+            response, RenderJob, envelope=requestor.api.render_envelope, endpoint=endpoint
+        )
 
 
 def _source(job_or_url: RenderJob | str) -> tuple[RenderJob | None, str | None, str | None]:
@@ -456,3 +457,6 @@ class Video:
         from ..notebook import video_html
 
         return video_html(self.path)
+
+
+__all__ = ["RenderResource", "Video", "download_path", "job_path"]

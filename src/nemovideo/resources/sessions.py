@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .._sse import EventStream, StreamTimeouts
 from ..models.session import SessionInfo
@@ -19,19 +17,6 @@ if TYPE_CHECKING:
     from .render import RenderResource
     from .state import StateResource
     from .uploads import UploadsResource
-
-CREATE_PATH = "/api/tasks/me/with-session/nemo_agent"
-RUN_SSE_PATH = "/run_sse"
-APP_NAME = "nemo_agent"
-
-
-def run_sse_body(session_id: str, text: str) -> dict[str, Any]:
-    return {
-        "app_name": APP_NAME,
-        "user_id": "me",
-        "session_id": session_id,
-        "new_message": {"role": "user", "parts": [{"text": text}]},
-    }
 
 
 class SessionsResource(Resource):
@@ -49,20 +34,32 @@ class SessionsResource(Resource):
         self._credits = credits
         self._uploads = uploads
         self._render = render
+        self._turns: dict[str, EventStream] = {}
+        """The turn running now in this client, per session (what ``cancel`` stops)."""
 
     async def create(self, *, language: str | None = None, task_name: str = "project") -> Session:
-        """Start a session (a timeline of its own). Not retried once sent: a retry could make a second one."""
-        body: dict[str, Any] = {"task_name": task_name}
-        if language:
-            body["language"] = language
-        info = await self._requestor.request("POST", CREATE_PATH, SessionInfo, json=body)
-        return self.get(info.session_id, task_id=info.task_id, user_id=info.user_id)
+        """Start a session (a timeline of its own); on the gateway, a project holding one session.
+        Not retried once sent: a retry could make a second one."""
+        info = await self._requestor.api.create_session(
+            self._requestor, language=language, task_name=task_name
+        )
+        return self.get(
+            info.session_id, task_id=info.task_id, user_id=info.user_id, project_id=info.project_id
+        )
 
-    def get(self, session_id: str, *, task_id: str | None = None, user_id: str | None = None) -> Session:
+    def get(
+        self,
+        session_id: str,
+        *,
+        task_id: str | None = None,
+        user_id: str | None = None,
+        project_id: str | None = None,
+    ) -> Session:
         """A handle on a session that already exists (front ends keep their own ids). Sends nothing."""
         from ..session import Session
 
-        info = SessionInfo(session_id=session_id, task_id=task_id, user_id=user_id)
+        self._requestor.api.remember(session_id, project_id)
+        info = SessionInfo(session_id=session_id, task_id=task_id, user_id=user_id, project_id=project_id)
         return Session(
             info,
             sessions=self,
@@ -86,28 +83,27 @@ class SessionsResource(Resource):
 
         The message is sent exactly once: after the request left, no failure re-sends it (that could
         duplicate work and charge twice). Errors before the stream starts raise here, typed; a broken
-        stream raises ``StreamDisconnected``, a quiet one ``StreamTimeout``.
+        stream raises ``StreamDisconnected``, a quiet one ``StreamTimeout``. On the skill API the message
+        goes to ``/run_sse``; on the gateway over its chat WebSocket (the stream ends after ``Done``).
         """
         requestor = self._requestor
-        base = requestor.config.timeout
-        request = requestor.build(
-            "POST",
-            RUN_SSE_PATH,
-            json=run_sse_body(session_id, text),
-            headers={"Accept": "text/event-stream", "Cache-Control": "no-store"},
-            timeout=httpx.Timeout(connect=base.connect, read=None, write=base.write, pool=base.pool),
-        )
-        async with requestor.stream(request) as response:
-            limits = self._requestor.config
-            events = EventStream(
-                response,
-                timeouts=timeouts or StreamTimeouts(),
-                on_heartbeat=on_heartbeat,
-                max_event_size=limits.max_event_size,
-                max_stream_events=limits.max_stream_events,
-                max_stream_bytes=limits.max_stream_bytes,
-            )
+        chat = requestor.api.chat(requestor, session_id, text, timeouts=timeouts, on_heartbeat=on_heartbeat)
+        async with chat as events:
+            self._turns[session_id] = events
             try:
                 yield events
             finally:
-                await events.aclose()
+                if self._turns.get(session_id) is events:
+                    del self._turns[session_id]
+
+    async def cancel(self, session_id: str) -> bool:
+        """Stop the agent's running turn in this session (gateway only): sends ``abort`` and waits for the
+        turn to end. Returns whether a turn of this client was running; without one, ``abort`` is still
+        sent, for a turn started elsewhere."""
+        requestor = self._requestor
+        requestor.api.require("cancelling a turn", "gateway")
+        from .._api._ws import abort_turn
+
+        turn = self._turns.get(session_id)
+        await abort_turn(requestor, session_id, turn)
+        return turn is not None

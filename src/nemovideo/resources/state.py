@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from ..models.state import State, StateEnvelopeData
+from ..models.state import State
 from ._base import Resource
 
 
-def state_path(session_id: str) -> str:
-    return f"/api/state/nemo_agent/me/{quote(session_id, safe='')}/latest"
-
-
 class StateResource(Resource):
-    async def latest(self, session_id: str) -> State:
-        """The session's current state. Raises ``SessionNotFoundError`` (1002) for an unknown session."""
-        data = await self._requestor.request("GET", state_path(session_id), StateEnvelopeData)
-        return data.flatten()
+    async def latest(self, session_id: str, *, project_id: str | None = None) -> State:
+        """The session's current state. Raises ``SessionNotFoundError`` (1002) for an unknown session.
+
+        On the gateway the state is the project's: ``project_id`` names it, else the project that holds
+        the session is looked up (remembered from ``sessions.create`` and ``projects``)."""
+        return await self._requestor.api.state(self._requestor, session_id, project_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from .._errors import APIConnectionError, AuthenticationError, ServerError
-from .._files import MAX_FILE_SIZE, FileInput, MultipartBody, ProgressHook, prepare
+from .._files import MAX_FILE_SIZE, FileInput, LocalFile, MultipartBody, ProgressHook, prepare
 from ..models.upload import UploadedFile, UploadResult
 from ._base import Resource
 
@@ -17,10 +17,6 @@ MAY_HAVE_LANDED = (
     "The upload was not repeated because it may have landed: check the session's media "
     "(`await session.state()`, video_infos) before uploading again."
 )
-
-
-def upload_path(session_id: str) -> str:
-    return f"/api/upload-video/nemo_agent/me/{quote(session_id, safe='')}"
 
 
 class UploadsResource(Resource):
@@ -42,12 +38,35 @@ class UploadsResource(Resource):
         out, a failure is not retried: the upload may have landed.
         """
         local = await prepare(files, max_file_size=max_file_size)
+        try:
+            per = self._requestor.api.files_per_upload or len(local)
+            batches = [local[i : i + per] for i in range(0, len(local), per)]
+            done = 0
+            total = sum(item.size for item in local)
+            uploaded: list[UploadedFile] = []
+            for batch in batches:
+                hook = _offset(on_progress, done, total, len(batches) > 1)
+                uploaded += await self._send(session_id, batch, hook)
+                done += sum(item.size for item in batch)
+            return uploaded
+        finally:
+            for item in local:
+                item.close()
+
+    async def _send(
+        self, session_id: str, local: list[LocalFile], on_progress: ProgressHook | None
+    ) -> list[UploadedFile]:
+        """One upload request (the skill API takes every file at once, the gateway one a request)."""
         requestor = self._requestor
-        path = upload_path(session_id)
+        api = requestor.api
+        path = api.upload_path(session_id)
         endpoint = f"POST {path}"
 
         async def once() -> list[UploadedFile]:
-            body = MultipartBody(local, on_progress)  # a fresh body per attempt: it is read as it is sent
+            # a fresh body per attempt: it is read as it is sent
+            body = MultipartBody(
+                local, on_progress, field=api.upload_field, fields=api.upload_fields(session_id)
+            )
             request = requestor.build(
                 "POST", path, headers={"Content-Type": body.content_type, "Content-Length": str(body.length)}
             )
@@ -56,7 +75,9 @@ class UploadsResource(Resource):
                 response = await requestor.send(request)
             finally:
                 await body.aclose()
-            return requestor.decode(response, UploadResult, envelope="code", endpoint=endpoint).files
+            if api.files_per_upload == 1:
+                return [requestor.decode(response, UploadedFile, envelope=api.envelope, endpoint=endpoint)]
+            return requestor.decode(response, UploadResult, envelope=api.envelope, endpoint=endpoint).files
 
         async def refreshing() -> list[UploadedFile]:
             try:
@@ -71,7 +92,7 @@ class UploadsResource(Resource):
             return sent
 
         try:
-            result = await refreshing()
+            return await refreshing()
         except APIConnectionError as exc:
             if not exc.sent:
                 raise
@@ -79,10 +100,6 @@ class UploadsResource(Resource):
         except ServerError as exc:
             exc.hint = f"{exc.hint} {MAY_HAVE_LANDED}"
             raise
-        finally:
-            for item in local:
-                item.close()
-        return result
 
     async def from_urls(self, session_id: str, urls: Sequence[str]) -> list[UploadedFile]:
         """Have the API fetch media from ``http(s)`` URLs. Not retried once sent (it may have landed)."""
@@ -95,14 +112,27 @@ class UploadsResource(Resource):
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ValueError(f"not an http(s) URL: {url!r}")
+        api = self._requestor.api
+        api.require("uploads.from_urls()", "skill")
         data = await self._requestor.request(
             "POST",
-            upload_path(session_id),
+            api.upload_path(session_id),
             UploadResult,
             json={"urls": urls, "source_type": "url"},
             idempotent=False,
         )
         return data.files
+
+
+def _offset(hook: ProgressHook | None, done: int, total: int, several: bool) -> ProgressHook | None:
+    """Progress over all files when they go in several requests (bytes of file data, not of bodies)."""
+    if hook is None or not several:
+        return hook
+
+    def progressed(sent: int, length: int) -> None:
+        hook(min(done + sent, total), total)
+
+    return progressed
 
 
 __all__ = ["UploadsResource"]
