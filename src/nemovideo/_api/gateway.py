@@ -17,6 +17,16 @@ from ..models.session import SessionInfo
 from ..models.state import State
 from .base import Api
 
+_last_ms = 0
+
+
+def _unique_ms() -> int:
+    """The vendor's ids are ``render_<ms>``; two renders started in one millisecond (a batch) must differ."""
+    global _last_ms
+    _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+    return _last_ms
+
+
 if TYPE_CHECKING:
     from .._http import EnvelopeKind, Requestor
     from .._sse import EventStream
@@ -153,7 +163,7 @@ class GatewayApi(Api):
         return {"session_id": session_id}
 
     def new_render_id(self) -> str:
-        return f"render_{int(time.time() * 1000)}"
+        return f"render_{_unique_ms()}"
 
     def render_body(
         self, render_id: str, session_id: str, project_id: str | None, draft: Any, quality: str

@@ -51,7 +51,7 @@ from ..models.draft import Draft
 from ..models.events import StreamError
 from ..models.render import RenderJob, RenderStatus
 from ..models.state import State
-from ..resources.render import new_render_id, poll_intervals
+from ..resources.render import poll_intervals
 from ..session import Session
 from ._gate import RateGate
 from ._ledger import Entry, Ledger
@@ -494,7 +494,9 @@ class Batch:
         while True:
             if entry.render_id is None:
                 entry = await self.ledger.record(
-                    entry, render_id=new_render_id(), render_attempts=entry.render_attempts + 1
+                    entry,
+                    render_id=self.nemo._requestor.api.new_render_id(),
+                    render_attempts=entry.render_attempts + 1,
                 )
                 self._step(job, "rendering")
             else:
@@ -508,7 +510,9 @@ class Batch:
                 if entry.render_attempts >= RENDER_STARTS:
                     raise
                 entry = await self.ledger.record(
-                    entry, render_id=new_render_id(), render_attempts=entry.render_attempts + 1
+                    entry,
+                    render_id=self.nemo._requestor.api.new_render_id(),
+                    render_attempts=entry.render_attempts + 1,
                 )
                 continue
             return await self.ledger.record(entry, rendered=1), finished
