@@ -15,7 +15,11 @@ USAGE = 2
 INTERRUPTED = 130
 
 EXIT_CODES: tuple[tuple[int, tuple[type[BaseException], ...], str], ...] = (
-    (3, (e.ConfigurationError,), "the settings cannot work (e.g. a plain-http NEMO_API_URL off loopback)"),
+    (
+        3,
+        (e.ConfigurationError, e.UnsupportedOnThisAPI),
+        "the settings cannot work (e.g. plain http off loopback), or the feature is on the other API only",
+    ),
     (
         4,
         (e.AuthenticationError, e.MissingClientIdError),
@@ -54,6 +58,10 @@ _HINTS: tuple[tuple[type[BaseException], str], ...] = (
     (e.ProtocolError, "The server answered in an unexpected shape; check NEMO_API_URL."),
     (e.APIConnectionError, "Check your network and NEMO_API_URL, or use --emulator to work offline."),
     (e.ConfigurationError, "Check NEMO_API_URL and NEMO_TOKEN."),
+    (
+        e.UnsupportedOnThisAPI,
+        "Set NEMO_API_KEY for the gateway, or unset it for the skill API (docs/which-api.md).",
+    ),
     (FileExistsError, "Choose another path with -o, or remove the file."),
     (OSError, "Check the path."),
     (e.NemoError, "Try again; if it keeps failing, report the message above."),
