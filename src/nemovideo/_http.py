@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import _retry
 from ._auth import SEND_ONCE, NemoAuth, TokenRequestFailed
+from ._body import MAX_BODY, read_limited
 from ._config import Config
 from ._download import display_url
 from ._errors import (
@@ -26,7 +27,6 @@ from ._errors import (
     APIError,
     APITimeoutError,
     AuthenticationError,
-    LimitExceededError,
     NemoError,
     ProtocolError,
     error_for,
@@ -132,6 +132,7 @@ class Requestor:
         ``config.max_body_size``. Transport failures become ``APIConnectionError``/``APITimeoutError``."""
         started = time.perf_counter()
         deadline = self.config.deadline if _in_memory(request) else None  # an upload streams for long
+        request.extensions[MAX_BODY] = self.config.max_body_size  # the auth flow reads bodies too
         try:
             with _deadline(deadline, request):
                 response = await self.http.send(request, auth=self.auth, stream=True)
@@ -151,7 +152,7 @@ class Requestor:
             ) from exc
         except httpx.TransportError as exc:
             raise APIConnectionError(
-                f"{request.method} {request.url.path}: connection failed ({type(exc).__name__}: {exc})",
+                f"{request.method} {request.url.path}: connection failed ({type(exc).__name__}: {_reason(exc)})",
                 sent=True,
             ) from exc
         log.debug(
@@ -378,27 +379,8 @@ def _deadline(seconds: float | None, request: httpx.Request) -> Iterator[None]:
 async def read_capped(response: httpx.Response, limit: int, request: httpx.Request) -> None:
     """Read a streamed body into ``response.content``, refusing more than ``limit`` bytes (decoded, so a
     compressed bomb is stopped at the limit, not inflated whole). The response is closed either way."""
-    what = f"{request.method} {request.url.path}"
     try:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise LimitExceededError(
-                f"the answer declares {int(declared)} bytes, more than the {limit} allowed; nothing was read",
-                setting="max_body_size",
-                endpoint=what,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise LimitExceededError(
-                    f"the answer grew past {limit} bytes and was abandoned",
-                    setting="max_body_size",
-                    endpoint=what,
-                )
-            chunks.append(chunk)
-        response._content = b"".join(chunks)  # what ``aread`` would set, so ``.content`` works as usual
+        await read_limited(response, limit)
     finally:
         with anyio.CancelScope(shield=True):
             await response.aclose()
