@@ -152,7 +152,8 @@ class Requestor:
             ) from exc
         except httpx.TransportError as exc:
             raise APIConnectionError(
-                f"{request.method} {request.url.path}: connection failed ({type(exc).__name__}: {_reason(exc)})",
+                f"{request.method} {request.url.path}: connection failed "
+                f"({type(exc).__name__}: {_reason(exc)})",
                 sent=True,
             ) from exc
         log.debug(

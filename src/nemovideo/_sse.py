@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import time
 from collections import deque
@@ -357,5 +358,15 @@ class EventStream:
         )
 
     async def aclose(self) -> None:
+        if not self._ended:
+            self._ended = True
+            # A read in a cancelled scope raises inside httpx's innermost generator, so its nested
+            # generators unwind now; closing only the outer one would leave them to the garbage collector
+            # (which trio reports). A finished stream stops at once.
+            with anyio.CancelScope() as unwind:
+                unwind.cancel()
+                with contextlib.suppress(StopAsyncIteration, httpx.HTTPError):
+                    while True:
+                        await self._chunks.__anext__()
         await self._chunks.aclose()  # type: ignore[attr-defined]
         await self.response.aclose()

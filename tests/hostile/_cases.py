@@ -36,7 +36,7 @@ def _repeat(chunk: bytes, total: int) -> Iterator[bytes]:
 
 @case("huge-json")
 async def huge_json(conn: Connection, request: Request) -> None:
-    """200 MB of JSON, close-delimited (no Content-Length to refuse early): written until the client leaves."""
+    """200 MB of JSON, close-delimited (no Content-Length to refuse early), sent until the client leaves."""
     if await conn.head("200 OK", [JSON, ("Connection", "close")]):
         await conn.send(b'{"code":0,"data":{"available":5,"frozen":0,"total":5,"pad":"')
         await conn.send_all(_repeat(b"a" * 65536, 200 * MB))

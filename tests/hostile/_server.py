@@ -121,7 +121,7 @@ async def _read_request(stream: SocketStream) -> Request | None:
 
 
 class HostileServer:
-    """Start with ``start()`` (returns once listening), stop with ``stop()``; register cases with ``route``."""
+    """``start()`` returns once listening, ``stop()`` once closed; ``route`` registers a case."""
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
