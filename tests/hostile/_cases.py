@@ -49,6 +49,13 @@ async def huge_json_declared(conn: Connection, request: Request) -> None:
         await conn.send_all(_repeat(b" " * 65536, 200 * MB))
 
 
+@case("huge-html-500")
+async def huge_html_500(conn: Connection, request: Request) -> None:
+    """A 500 whose HTML page never ends (a proxy's error page gone wrong)."""
+    if await conn.head("500 Internal Server Error", [("Content-Type", "text/html"), ("Connection", "close")]):
+        await conn.send_all(_repeat(b"<p>" + b"e" * 65533, 200 * MB))
+
+
 @case("trickle")
 async def trickle(conn: Connection, request: Request) -> None:
     """A valid answer, one byte per second."""

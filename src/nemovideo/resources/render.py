@@ -24,6 +24,7 @@ import httpx
 from pydantic import ValidationError
 
 from .._download import ProgressHook, Transfer, display_url, mp4_duration, open_cdn, safe_name, target_path
+from .._http import read_capped
 from .._errors import (
     BadRequestError,
     DownloadError,
@@ -335,10 +336,7 @@ class RenderResource(Resource):
         async def once() -> httpx.Response:
             response = await requestor.send(requestor.build("GET", path), stream=True)
             if response.status_code >= 400 or "json" in response.headers.get("content-type", ""):
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
+                await read_capped(response, requestor.config.max_body_size, response.request)
                 raise requestor.error_from(response, endpoint=f"GET {path}")
             return response
 
