@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
 from collections.abc import Callable, Iterator
 
@@ -132,6 +133,19 @@ async def gzip_bomb(conn: Connection, request: Request) -> None:
     """1 GB of zeros as ``Content-Encoding: gzip`` (about 1 MB on the wire), made as it is sent."""
     if await conn.head("200 OK", [JSON, ("Content-Encoding", "gzip"), ("Connection", "close")]):
         await conn.send_all(gzip_of_zeros(1024 * MB))
+
+
+@case("bad-gzip")
+async def bad_gzip(conn: Connection, request: Request) -> None:
+    """``Content-Encoding: gzip`` on bytes that are not gzip."""
+    await conn.answer(
+        "200 OK", b"\x1f\x8b\x08\x00 certainly not deflate", [JSON, ("Content-Encoding", "gzip")]
+    )
+
+
+@case("good-gzip")
+async def good_gzip(conn: Connection, request: Request) -> None:
+    await conn.answer("200 OK", gzip.compress(ENVELOPE), [JSON, ("Content-Encoding", "gzip")])
 
 
 # --- broken framing and sockets -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 
 from nemovideo import DownloadError, RenderJob, RenderStatus
@@ -22,14 +23,20 @@ def finished(hostile: HostileServer, case: str) -> RenderJob:
     return RenderJob(id="r_hostile", status=RenderStatus.COMPLETED, output_url=f"{hostile.url(case)}/r.mp4")
 
 
+def leftovers(out: Path) -> list[Path]:
+    return list(out.iterdir())
+
+
 async def download_error(
-    client_of: ClientFactory, hostile: HostileServer, case: str, out: Path, timeout: float | None = None
+    client_of: ClientFactory, hostile: HostileServer, case: str, out: Path, read_timeout: float | None = None
 ) -> DownloadError:
-    out.mkdir()
+    await anyio.Path(out).mkdir()
     async with client_of(case) as nemo:
         with pytest.raises(DownloadError) as caught:
-            await nemo.with_options(timeout=timeout).render.download(finished(hostile, case), out / "v.mp4")
-    assert list(out.iterdir()) == []  # no file, no temporary file
+            await nemo.with_options(timeout=read_timeout).render.download(
+                finished(hostile, case), out / "v.mp4"
+            )
+    assert leftovers(out) == []  # no file, no temporary file
     return caught.value
 
 
@@ -67,6 +74,6 @@ async def test_silent_cdn_and_api_end_within_their_timeouts(
     client_of: ClientFactory, hostile: HostileServer, tmp_path: Path
 ) -> None:
     with bounded(1.0 + DEADLINE + 2 * SLACK):
-        error = await download_error(client_of, hostile, "silent", tmp_path / "out", timeout=1.0)
+        error = await download_error(client_of, hostile, "silent", tmp_path / "out", read_timeout=1.0)
     assert "ReadTimeout" in str(error)  # the CDN: no byte for the read timeout
     assert "timed out" in str(error)  # the API route, the same

@@ -24,7 +24,6 @@ import httpx
 from pydantic import ValidationError
 
 from .._download import ProgressHook, Transfer, display_url, mp4_duration, open_cdn, safe_name, target_path
-from .._http import read_capped
 from .._errors import (
     BadRequestError,
     DownloadError,
@@ -35,6 +34,7 @@ from .._errors import (
     RenderFailedError,
     RenderTimeoutError,
 )
+from .._http import read_capped
 from ..models.draft import Draft
 from ..models.render import RenderJob, RenderStatus
 from ._base import Resource
