@@ -31,7 +31,7 @@ import httpx
 
 import nemovideo
 from nemovideo import NemoError, Recovery, StreamTimeouts
-from nemovideo.emulator import Emulator
+from nemovideo.emulator import Emulator, LogEntry
 
 from ..sdk._media import GENERATE, png
 from ._proxy import FaultProxy, random_faults
@@ -67,6 +67,8 @@ OPERATION_BOUND = 90.0
 class SessionRecord:
     number: int
     outcomes: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    """Operation -> the message of the error it raised."""
     session_id: str | None = None
     render_id: str | None = None
     target: Path | None = None
@@ -92,7 +94,7 @@ class SoakReport:
 
     def table(self) -> list[str]:
         """Operation x outcome, as Markdown rows."""
-        outcomes = sorted({o for _, o in self.operations}, key=lambda o: (o != "ok", o))
+        outcomes = sorted({o for _, o in self.operations}, key=lambda o: (not o.startswith("ok"), o))
         counts = self.operations
         lines = [
             "| operation | " + " | ".join(outcomes) + " |",
@@ -101,6 +103,14 @@ class SoakReport:
         for op in OPERATIONS:
             lines.append(f"| {op} | " + " | ".join(str(counts[(op, o)] or "") for o in outcomes) + " |")
         return lines
+
+    def examples(self) -> dict[tuple[str, str], str]:
+        """One message for each (operation, error class) seen."""
+        seen: dict[tuple[str, str], str] = {}
+        for record in self.sessions:
+            for op, message in record.errors.items():
+                seen.setdefault((op, record.outcomes[op]), message)
+        return seen
 
     def summary(self) -> str:
         total = sum(self.operations.values())
@@ -111,18 +121,26 @@ class SoakReport:
                 f"faults drawn: {dict(self.faults_drawn)}; fired: {dict(self.faults_fired)}",
                 f"checked: {dict(self.checked)}",
                 *self.table(),
+                *(f"{op}: {kind}: {message}" for (op, kind), message in sorted(self.examples().items())),
                 *(f"PROBLEM: {p}" for p in self.problems),
             ]
         )
 
 
-async def _step(record: SessionRecord, name: str, call: Callable[[], Awaitable[T]]) -> T | None:
-    """Run one operation; record ``ok``, the documented error's class name, or a problem."""
+async def _step(
+    record: SessionRecord,
+    name: str,
+    call: Callable[[], Awaitable[T]],
+    describe: Callable[[T], str] | None = None,
+) -> T | None:
+    """Run one operation; record ``ok`` (or ``describe``'s words), the documented error's class name, or a
+    problem."""
     try:
         with anyio.fail_after(OPERATION_BOUND):
             result = await call()
     except NemoError as exc:
         record.outcomes[name] = type(exc).__name__
+        record.errors[name] = str(exc)
         return None
     except TimeoutError:
         record.outcomes[name] = f"HUNG over {OPERATION_BOUND:g} s"
@@ -131,7 +149,7 @@ async def _step(record: SessionRecord, name: str, call: Callable[[], Awaitable[T
         record.outcomes[name] = f"UNDOCUMENTED {type(exc).__name__}: {exc}"
         record.outcomes[name + " traceback"] = "".join(traceback.format_exception(exc))
         return None
-    record.outcomes[name] = "ok"
+    record.outcomes[name] = describe(result) if describe is not None else "ok"
     return result
 
 
@@ -149,7 +167,12 @@ async def _session(record: SessionRecord, api_url: str, work: Path) -> None:
             return
         record.session_id = session.id
         await _step(record, "upload", lambda: session.upload(("logo.png", png())))
-        await _step(record, "send", lambda: session.send(message, recovery=RECOVERY, timeouts=TIMEOUTS))
+        await _step(
+            record,
+            "send",
+            lambda: session.send(message, recovery=RECOVERY, timeouts=TIMEOUTS),
+            lambda reply: "ok (recovered)" if reply.recovered else "ok",
+        )
         state = await _step(record, "state", session.state)
         if state is None:
             return
@@ -204,6 +227,15 @@ async def run_soak(seconds: float, seed: int, out: Path, *, workers: int = 4) ->
     return report
 
 
+def _how_downloaded(log: list[LogEntry], render_id: str) -> str:
+    """How a download that completed got there: in one go, resumed with a range, or from the API route."""
+    if any(e.endpoint == "render_download" and e.render_id == render_id for e in log):
+        return "ok (API route)"
+    if any(e.origin == "cdn" and render_id in e.path and "range" in e.headers for e in log):
+        return "ok (resumed)"
+    return "ok"
+
+
 async def _settled(emulator: Emulator) -> None:
     """Wait until no credits are frozen: runs that outlived their streams have finished."""
     with anyio.move_on_after(30):
@@ -252,8 +284,10 @@ async def _check(report: SoakReport, emulator: Emulator) -> None:
         if record.target is None:
             continue
         report.checked["targets"] += 1
-        names = sorted(p.name for p in record.target.parent.iterdir())
         if record.outcomes.get("download") == "ok":
+            record.outcomes["download"] = _how_downloaded(log, record.render_id or "")
+        names = sorted(p.name for p in record.target.parent.iterdir())
+        if record.outcomes.get("download", "").startswith("ok"):
             assert record.render_id is not None
             source = store.renders[record.render_id].output_path
             if names != [record.target.name]:
