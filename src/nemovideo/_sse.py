@@ -259,6 +259,7 @@ class EventStream:
         self._pending: deque[Event] = deque()
         self._ended = False
         self._started = self._last_progress = self._last_notice = time.monotonic()
+        self._last_frame = self._started  # the gap runs from the last whole frame, not the last byte
         self.events_received = 0
 
     def __aiter__(self) -> EventStream:
@@ -289,8 +290,9 @@ class EventStream:
             now = time.monotonic()
             remaining = t.total - (now - self._started)
             quiet_left = t.heartbeats_only - (now - self._last_progress)
+            gap_left = t.gap - (now - self._last_frame)
             try:
-                with anyio.fail_after(max(min(t.gap, remaining, quiet_left), 0)):
+                with anyio.fail_after(max(min(gap_left, remaining, quiet_left), 0)):
                     chunk = await self._chunks.__anext__()
             except StopAsyncIteration:
                 self._ended = True
@@ -298,7 +300,7 @@ class EventStream:
                 continue
             except TimeoutError:
                 await self.aclose()
-                raise self._timeout_error(remaining, quiet_left) from None
+                raise self._timeout_error(remaining, quiet_left, gap_left) from None
             except httpx.TransportError as exc:
                 await self.aclose()
                 raise StreamDisconnected(
@@ -308,6 +310,8 @@ class EventStream:
                 ) from exc
             queued = len(self._frames)
             self._feed(self._lines.decode(chunk))
+            if len(self._frames) > queued:
+                self._last_frame = time.monotonic()
             try:
                 self._check_limits(len(chunk), len(self._frames) - queued)
             except LimitExceededError:
@@ -344,11 +348,11 @@ class EventStream:
             self._on_heartbeat(now - self._last_progress)
         return events
 
-    def _timeout_error(self, remaining: float, quiet_left: float) -> StreamTimeout:
+    def _timeout_error(self, remaining: float, quiet_left: float, gap_left: float) -> StreamTimeout:
         t = self._timeouts
-        if remaining <= min(t.gap, quiet_left):
+        if remaining <= min(gap_left, quiet_left):
             why = f"the turn took longer than {t.total:g} s"
-        elif quiet_left <= t.gap:
+        elif quiet_left <= gap_left:
             why = f"only heartbeats for {t.heartbeats_only:g} s"
         else:
             why = f"no event for {t.gap:g} s"

@@ -261,6 +261,15 @@ async def sse_heartbeats(conn: Connection, request: Request) -> None:
         await conn.send_all(beats, pause=0.05)
 
 
+@case("sse-trickle")
+async def sse_trickle(conn: Connection, request: Request) -> None:
+    """One event, then a byte every 50 ms of a next one that never ends: bytes come, events do not."""
+    if await conn.head("200 OK", STREAM_HEAD):
+        await conn.send(TEXT_FRAME)
+        await conn.send(b"data: ")
+        await conn.send_all(itertools.repeat(b"x"), pause=0.05)
+
+
 @case("sse-tiny-events")
 async def sse_tiny_events(conn: Connection, request: Request) -> None:
     """10^6 tiny events, a thousand per write."""

@@ -67,6 +67,17 @@ async def test_endless_stream_meets_its_total_budget(client_of: ClientFactory) -
     assert "the turn took longer than 1 s" in str(error)
 
 
+async def test_a_trickle_of_bytes_is_no_event(client_of: ClientFactory) -> None:
+    """The gap timeout runs from the last event, not the last byte: a trickle cannot hold the turn open."""
+    timeouts = StreamTimeouts(gap=1.0, heartbeats_only=60.0, total=60.0)
+    with bounded(1.0 + SLACK) as usage:
+        events, error = await run_stream(client_of, "sse-trickle", timeouts)
+    assert isinstance(error, StreamTimeout)
+    assert "no event for 1 s" in str(error)
+    assert [e.text for e in events if isinstance(e, Text)] == ["hello"]
+    assert usage.seconds >= 0.9
+
+
 async def test_a_million_tiny_events_stop_at_the_event_cap(
     client_of: ClientFactory, hostile: HostileServer
 ) -> None:
