@@ -275,9 +275,18 @@ class Requestor:
 
         async def once() -> httpx.Response:
             response = await self.send(request, stream=True)
-            if response.status_code >= 400 or "json" in response.headers.get("content-type", ""):
+            kind = response.headers.get("content-type", "")
+            if response.status_code >= 400 or "json" in kind:
                 await read_capped(response, self.config.max_body_size, request)
                 raise self.error_from(response, endpoint=endpoint)
+            if "html" in kind:  # a gateway's or portal's page, which would read as a stream of no events
+                await read_capped(response, self.config.max_body_size, request)
+                what = _body_description(response, None, instead="an event stream")
+                raise ProtocolError(
+                    f"the server sent {what}. The message may have arrived: do not send the message "
+                    "again; read the session state instead.",
+                    endpoint=endpoint,
+                )
             return response
 
         response: httpx.Response = await self.retrying(once, idempotent=False, send_once=True, what=endpoint)
@@ -397,15 +406,15 @@ def _redirect_message(response: httpx.Response) -> str:
     )
 
 
-def _body_description(response: httpx.Response, body: _ErrorBody | None) -> str:
+def _body_description(response: httpx.Response, body: _ErrorBody | None, instead: str = "JSON") -> str:
     """What came instead of the envelope, in words."""
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if not response.content.strip():
-        return f"an empty body (HTTP {response.status_code}) instead of JSON"
+        return f"an empty body (HTTP {response.status_code}) instead of {instead}"
     if "html" in kind or response.content.lstrip()[:1] == b"<":
-        return f"an HTML page (HTTP {response.status_code}, {kind or 'no content type'}) instead of JSON"
+        return f"an HTML page (HTTP {response.status_code}, {kind or 'no content type'}) instead of {instead}"
     if kind and "json" not in kind:
-        return f"a body of type {kind} instead of JSON"
+        return f"a body of type {kind} instead of {instead}"
     if body is None:
         return "malformed JSON"
     return 'JSON that is not the API\'s envelope ({"code": 0, "data": ...})'

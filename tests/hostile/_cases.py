@@ -261,6 +261,14 @@ async def sse_heartbeats(conn: Connection, request: Request) -> None:
         await conn.send_all(beats, pause=0.05)
 
 
+@case("sse-html")
+async def sse_html(conn: Connection, request: Request) -> None:
+    """A login page where the event stream should be (a captive portal, a gateway)."""
+    await conn.answer(
+        "200 OK", b"<!doctype html><html><body>Sign in</body></html>", [("Content-Type", "text/html")]
+    )
+
+
 @case("sse-trickle")
 async def sse_trickle(conn: Connection, request: Request) -> None:
     """One event, then a byte every 50 ms of a next one that never ends: bytes come, events do not."""

@@ -9,6 +9,7 @@ from nemovideo import (
     Event,
     LimitExceededError,
     NemoError,
+    ProtocolError,
     StreamDisconnected,
     StreamTimeout,
     StreamTimeouts,
@@ -46,6 +47,15 @@ async def test_invalid_utf8_is_replaced_not_fatal(client_of: ClientFactory) -> N
     assert error is None
     texts = [e.text for e in events if isinstance(e, Text)]
     assert texts == ["caf\ufffd \ufffd", "hello"]
+
+
+async def test_an_html_page_is_not_an_empty_stream(client_of: ClientFactory) -> None:
+    with bounded(QUICK):
+        events, error = await run_stream(client_of, "sse-html")
+    assert type(error) is ProtocolError
+    assert "an HTML page (HTTP 200, text/html) instead of an event stream" in str(error)
+    assert "do not send the message again" in str(error)
+    assert events == []
 
 
 async def test_endless_heartbeats_end_in_a_stream_timeout(client_of: ClientFactory) -> None:
