@@ -78,6 +78,24 @@ def markdown(report: SoakReport, workers: int) -> str:
             "- credits charged equal the price of the messages the agent accepted, each once",
             "- every download target holds the whole video or nothing (no partial or temporary file)",
         ]
+    lines += [
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        f".venv/bin/python benchmarks/soak.py --seconds {report.seconds:.0f} --seed {report.seed} "
+        f"--workers {workers} --out benchmarks/SOAK.md",
+        "```",
+        "",
+        "The seed fixes the sequence of faults the proxies draw, in the order connections arrive; which",
+        "request a connection carries still depends on timing, so a replay is close, not identical. In CI",
+        "the same runner runs for 40 s (`tests/chaos/test_soak.py`); `NEMO_SOAK_SECONDS` and",
+        "`NEMO_SOAK_SEED` lengthen or replay it:",
+        "",
+        "```",
+        f"NEMO_SOAK_SECONDS=600 NEMO_SOAK_SEED={report.seed} .venv/bin/pytest tests/chaos/test_soak.py -s",
+        "```",
+    ]
     return "\n".join(lines) + "\n"
 
 
