@@ -27,18 +27,22 @@ sys.path.insert(0, str(ROOT))  # the runner lives with the tests
 from tests.chaos._soak import SoakReport, run_soak  # noqa: E402
 
 
-def markdown(report: SoakReport, workers: int) -> str:
-    commit = subprocess.run(
+def commit() -> str:
+    done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=False
-    ).stdout.strip()
+    )
+    return done.stdout.strip() or "?"
+
+
+def markdown(report: SoakReport, workers: int, seconds: float, revision: str) -> str:
     total = sum(report.operations.values())
     ok = sum(n for (_, outcome), n in report.operations.items() if outcome.startswith("ok"))
     lines = [
         "# Transport chaos: the soak",
         "",
-        f"One run of `benchmarks/soak.py --seconds {report.seconds:.0f} --seed {report.seed} "
+        f"One run of `benchmarks/soak.py --seconds {seconds:g} --seed {report.seed} "
         f"--workers {workers}`, "
-        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit or '?'}, "
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {revision}, "
         f"Python {platform.python_version()} on {platform.machine()}.",
         "",
         "## Load",
@@ -83,7 +87,7 @@ def markdown(report: SoakReport, workers: int) -> str:
         "## Reproduce",
         "",
         "```",
-        f".venv/bin/python benchmarks/soak.py --seconds {report.seconds:.0f} --seed {report.seed} "
+        f".venv/bin/python benchmarks/soak.py --seconds {seconds:g} --seed {report.seed} "
         f"--workers {workers} --out benchmarks/SOAK.md",
         "```",
         "",
@@ -107,12 +111,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown report here")
     args = parser.parse_args()
     seed = random.randrange(1_000_000) if args.seed is None else args.seed
+    started_at = commit()  # the code that runs, even if the tree moves on meanwhile
     print(f"soak seed {seed}, {args.seconds:g} s, {args.workers} workers", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         report = anyio.run(lambda: run_soak(args.seconds, seed, Path(tmp), workers=args.workers))
     print(report.summary())
     if args.out is not None:
-        args.out.write_text(markdown(report, args.workers))
+        args.out.write_text(markdown(report, args.workers, args.seconds, started_at))
     raise SystemExit(1 if report.problems else 0)
 
 
