@@ -21,7 +21,8 @@ from . import _retry
 from ._auth import SEND_ONCE, NemoAuth, TokenRequestFailed
 from ._body import MAX_BODY, read_limited
 from ._config import Config
-from ._download import display_url
+from ._download import display_url, failure
+from ._download import reason as _reason
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -152,8 +153,7 @@ class Requestor:
             ) from exc
         except httpx.TransportError as exc:
             raise APIConnectionError(
-                f"{request.method} {request.url.path}: connection failed "
-                f"({type(exc).__name__}: {_reason(exc)})",
+                f"{request.method} {request.url.path}: connection failed ({failure(exc)})",
                 sent=True,
             ) from exc
         log.debug(
@@ -418,18 +418,6 @@ def _body_description(response: httpx.Response, body: _ErrorBody | None, instead
     if body is None:
         return "malformed JSON"
     return 'JSON that is not the API\'s envelope ({"code": 0, "data": ...})'
-
-
-def _reason(exc: BaseException) -> str:
-    """The first non-empty message down an exception's chain (on trio a TLS failure's own is empty)."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            break
-        if str(seen):
-            return str(seen)
-        seen = seen.__cause__ or seen.__context__
-    return type(exc).__name__
 
 
 def _int_code(code: int | str | None) -> int | None:

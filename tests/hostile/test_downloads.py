@@ -37,6 +37,8 @@ async def download_error(
                 finished(hostile, case), out / "v.mp4"
             )
     assert leftovers(out) == []  # no file, no temporary file
+    message = str(caught.value)
+    assert ": )" not in message  # every failure says why, even where httpx's exception has no words
     return caught.value
 
 
