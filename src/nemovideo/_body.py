@@ -3,7 +3,9 @@ see a body's ``code`` before the requestor does)."""
 
 from __future__ import annotations
 
+import codecs
 import zlib
+from collections.abc import AsyncGenerator
 
 import anyio
 import httpx
@@ -87,3 +89,25 @@ async def read_limited(response: httpx.Response, limit: int | None = None) -> No
     if size > limit:
         raise _too_big(limit, what)
     response._content = b"".join(chunks)  # what ``aread`` would set, so ``.content`` works as usual
+
+
+async def text_chunks(response: httpx.Response, piece: int = 64 * 1024) -> AsyncGenerator[str, None]:
+    """A streamed body as text. A gzip or deflate body is inflated ``piece`` bytes at a time, so the caps
+    of whoever reads it apply before a compressed bomb grows (httpx inflates a whole network read)."""
+    inflater = _inflater(response.headers.get("content-encoding", "").strip().lower())
+    if inflater is None:
+        async for text in response.aiter_text():
+            yield text
+        return
+    decoder = codecs.getincrementaldecoder(response.encoding or "utf-8")(errors="replace")
+    async for raw in response.aiter_raw():
+        data = raw
+        while True:  # until the input is used and the output did not stop at ``piece`` (more may wait)
+            out = inflater.decompress(data, piece)
+            data = inflater.unconsumed_tail
+            if out:
+                yield decoder.decode(out)
+            if not data and len(out) < piece:
+                break
+    if last := decoder.decode(inflater.flush(), final=True):
+        yield last

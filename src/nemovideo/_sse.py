@@ -23,6 +23,7 @@ from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from ._body import text_chunks
 from ._config import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_STREAM_BYTES, DEFAULT_MAX_STREAM_EVENTS
 from ._errors import LimitExceededError, StreamDisconnected, StreamTimeout
 from .models.events import (
@@ -252,7 +253,7 @@ class EventStream:
         self._chars = self._partial = self._frames_seen = 0
         self._timeouts = timeouts
         self._on_heartbeat = on_heartbeat
-        self._chunks = response.aiter_text()
+        self._chunks = text_chunks(response)
         self._lines = SSELineDecoder()
         self._fields = SSEDecoder()
         self._frames: deque[str | None] = deque()  # data payloads; None for a ":" comment line
@@ -372,5 +373,5 @@ class EventStream:
                 with contextlib.suppress(StopAsyncIteration, httpx.HTTPError):
                     while True:
                         await self._chunks.__anext__()
-        await self._chunks.aclose()  # type: ignore[attr-defined]
+        await self._chunks.aclose()
         await self.response.aclose()

@@ -269,6 +269,14 @@ async def sse_html(conn: Connection, request: Request) -> None:
     )
 
 
+@case("sse-gzip-bomb")
+async def sse_gzip_bomb(conn: Connection, request: Request) -> None:
+    """An event stream as ``Content-Encoding: gzip`` of 1 GB of zeros: one event that never ends."""
+    head = [SSE, ("Content-Encoding", "gzip"), ("Connection", "close")]
+    if await conn.head("200 OK", head):
+        await conn.send_all(gzip_of_zeros(1024 * MB))
+
+
 @case("sse-trickle")
 async def sse_trickle(conn: Connection, request: Request) -> None:
     """One event, then a byte every 50 ms of a next one that never ends: bytes come, events do not."""

@@ -113,6 +113,13 @@ async def test_a_50_mb_event_stops_at_the_event_size_cap(
     assert hostile.sent[case] < 40 * MB
 
 
+async def test_a_compressed_bomb_stops_at_the_event_size_cap(client_of: ClientFactory) -> None:
+    with bounded(QUICK, memory=16 * MB):  # inflated no further than the caps allow
+        _, error = await run_stream(client_of, "sse-gzip-bomb")
+    assert isinstance(error, LimitExceededError)
+    assert error.setting == "max_event_size"
+
+
 @pytest.mark.parametrize("case", ["sse-reset", "sse-half-close"])
 async def test_a_broken_stream_is_a_disconnect_never_a_resend(
     client_of: ClientFactory, hostile: HostileServer, case: str
