@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/run_all.py [--size-mb 500] [--transfer-runs 3] [--out benchmarks/RESULTS.md]
 
 Each script runs as a subprocess of this one (as a user would run it); its JSON is collected:
-bench_sdk.py and bench_transfer.py write it with --json; bench_renderer.py prints one JSON line per render
-with --one <quality> <variant>. Every number goes into the report with its baseline and the ratio.
+bench_sdk.py, bench_transfer.py and bench_sync.py write it with --json; bench_renderer.py prints one JSON
+line per render with --one <quality> <variant>. Every number goes into the report with its baseline and
+the ratio.
 """
 
 from __future__ import annotations
@@ -195,6 +196,34 @@ def report(
     return "\n".join(lines) + "\n"
 
 
+def sync_section(sync: dict[str, Any]) -> list[str]:
+    """The "Sync client" section: ``SyncNemoClient`` against ``NemoClient``, as bench_sync.py measured."""
+    call, bridge, target = sync["call"], sync["bridge"], sync["target_us"]
+    met = "met" if call["median_diff_us"] <= target else "**missed**"
+    rows = [
+        (f"`credits.balance()`, median ({call['calls']:,} calls each)", f"{call['sync_median_us']:.0f} µs",
+         f"`NemoClient` {call['async_median_us']:.0f} µs", ratio(call["median_ratio"]),
+         f"{call['median_diff_us']:+.0f} µs; target ≤ +{target:.0f} µs: {met}"),
+        ("`credits.balance()`, p99", f"{call['sync_p99_us']:.0f} µs", f"{call['async_p99_us']:.0f} µs",
+         ratio(call["p99_ratio"]), f"{call['p99_diff_us']:+.0f} µs"),
+        ("the bridge alone: a no-op coroutine, median", f"{bridge['sync_median_us']:.0f} µs",
+         f"awaited in the caller's loop {bridge['async_median_us']:.1f} µs", "",
+         f"p99 {bridge['sync_p99_us']:.0f} µs; the handoff to the loop thread and back"),
+    ]  # fmt: skip
+    return [
+        "",
+        "## Sync client",
+        "",
+        "`benchmarks/bench_sync.py`: `SyncNemoClient` vs `NemoClient` against the emulator in another",
+        "process, calls interleaved, both warm. The sync client adds the handoff of each call to its loop",
+        "thread and back (anyio's blocking portal); the HTTP work is the same code.",
+        "",
+        "| what | SyncNemoClient | baseline | ratio | notes |",
+        "|---|---|---|---|---|",
+        *(f"| {' | '.join(row)} |" for row in rows),
+    ]
+
+
 NOTES = [
     "- One run on a shared 2-core virtual machine: expect run-to-run noise of 10-30 % on the transfer "
     "and latency numbers (the upload and download rows list every run so the spread shows). Nothing was "
@@ -237,7 +266,9 @@ def main() -> None:
         "bench_transfer.py", "--size-mb", str(args.size_mb), "--runs", str(args.transfer_runs)
     )
     renders, took["bench_renderer.py"] = renderer()
-    args.out.write_text(report(sdk, transfer, renders, took, args.size_mb))
+    sync, took["bench_sync.py"] = with_json("bench_sync.py")
+    text = report(sdk, transfer, renders, took, args.size_mb) + "\n".join(sync_section(sync)) + "\n"
+    args.out.write_text(text)
     print(f"wrote {args.out} ({sum(took.values()):.0f} s of benchmarks)")
 
 

@@ -24,7 +24,7 @@ import ssl
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from pathlib import Path
 from queue import SimpleQueue
@@ -112,12 +112,21 @@ def _wait(waited: Future[T], task: Future[Any], finished: threading.Event, relay
     return waited.result()
 
 
+def _outside_any_loop(make: Callable[[], T]) -> T:
+    """``make()`` in a thread of its own, where no event loop runs, its error raised here.
+
+    anyio binds a lock made inside a running loop to that loop's library (a trio lock, made in a trio
+    task, cannot be used in the client's asyncio loop); made where no loop runs, it binds on first use."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(make).result()
+
+
 class _Runner:
     """The loop thread and the async client of one process, shared by a client and its derived ones."""
 
     def __init__(self, make_client: Callable[[], NemoClient]) -> None:
-        self._make_client = make_client
-        self._client: NemoClient | None = make_client()  # settings are checked now, in the caller's thread
+        self._make_client = functools.partial(_outside_any_loop, make_client)
+        self._client: NemoClient | None = self._make_client()  # settings are checked now, for the caller
         self._lock = threading.Lock()
         self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
         self._portal: BlockingPortal | None = None
@@ -292,8 +301,10 @@ class _Context(AbstractContextManager[T], Generic[A, T]):
         self._exc_info = (exc_type, exc, tb)
         leave = self._leave
         assert leave is not None
+        relay = _relay()  # this thread's: it may not be the one that entered
+        self._task.add_done_callback(lambda _: relay.put(None))
         self._runner._portal_now().start_task_soon(leave.set)
-        return _wait(self._task, self._task, self._finished, _relay())
+        return _wait(self._task, self._task, self._finished, relay)
 
 
 class _Mirror:

@@ -75,6 +75,8 @@ def test_piped_input_routes_commands(tmp_path: Path) -> None:
         "make it 2 seconds",
         "积分",
         "how are you?",
+        "/quit",
+        "never sent: the session ended at /quit",
     ]
     done = subprocess.run(
         [sys.executable, "-m", "nemovideo._cli", "chat", "--emulator"],
@@ -95,6 +97,8 @@ def test_piped_input_routes_commands(tmp_path: Path) -> None:
     assert re.search(r"可用积分 98[05]0（", out)  # asked in Chinese, answered in Chinese
     assert "I can generate a video" in out  # anything else goes to the agent
     assert "you> " not in out  # no prompt when the input is not a terminal
+    assert "never sent" not in out
+    assert "/quit" not in out
 
 
 def test_ctrl_c_at_the_prompt_ends_the_session(tmp_path: Path) -> None:

@@ -166,6 +166,16 @@ def test_usage_errors() -> None:
     assert version.stdout.strip() == f"nemovideo {nemovideo.__version__}"
 
 
+def test_an_empty_prompt_is_refused_before_any_request(api: Emulator) -> None:
+    result = invoke("generate", "   ")
+    assert result.exit_code == 2
+    shown = result.stdout + result.stderr
+    assert "the prompt is empty" in shown
+    assert 'nemovideo generate "A 10-second promo video for a bakery"' in " ".join(shown.split())
+    assert "[bold]" not in shown
+    assert not api.log
+
+
 def test_request_text() -> None:
     assert request_text("A 10-second promo for a bakery") == "Generate a 10-second promo for a bakery"
     assert request_text("make me a video", music=True) == "make me a video with background music"

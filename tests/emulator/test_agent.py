@@ -204,6 +204,19 @@ def test_generation_then_edits_apply() -> None:
     assert len(ids) == len(set(ids))
 
 
+def test_quieter_lowers_the_music_without_muting_it() -> None:
+    s = generated()
+    levels = []
+    messages = ["set the music volume to 10%", "make the music quieter", "quieter", "turn the music up a bit"]
+    for message in messages:
+        for step in plan_for(message, s, 0).steps:
+            step.apply(s)
+        levels.append(drafts.music_segments(s.draft)[0]["volume"])
+    assert levels[0] == 10
+    assert 0 < levels[2] < levels[1] < levels[0]
+    assert levels[3] > levels[2]
+
+
 def test_media_checks() -> None:
     assert check_type("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 8) == ("image", "")
     assert check_type("a.mp4", b"\0\0\0\x18ftypisom")[0] == "video"

@@ -5,6 +5,8 @@ request log."""
 from __future__ import annotations
 
 import ast
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +69,35 @@ def test_missing_extra_says_what_to_install(command: list[str]) -> None:
     assert done.returncode == 2
     assert 'pip install --upgrade "nemovideo[mcp]"' in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_plain_nemovideo_mcp_starts_without_the_command_line_stack(tmp_path: Path) -> None:
+    """An assistant spawns ``nemovideo mcp`` at its own start: the plain form skips typer and rich."""
+    code = (
+        "import sys; sys.modules['typer'] = None; sys.modules['rich'] = None; "
+        "sys.argv = ['nemovideo', 'mcp']; from nemovideo._cli import main; main()"
+    )
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(initialize) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NEMO_CONFIG_DIR": str(tmp_path)},
+    )
+    answer = json.loads(done.stdout.splitlines()[0])
+    assert answer["id"] == 1, done.stderr
+    assert answer["result"]["serverInfo"]["name"]
 
 
 @pytest.mark.anyio

@@ -17,7 +17,7 @@ from nemovideo._download import save
 from nemovideo.emulator import Emulator
 from nemovideo.resources import render as render_module
 
-from ._media import GENERATE, rendered, session_id, tiny_draft
+from ._media import rendered, session_id, tiny_draft
 
 pytestmark = pytest.mark.anyio
 
@@ -273,23 +273,6 @@ async def test_a_checksum_that_disagrees_is_refused(out: Path) -> None:
         with pytest.raises(DownloadError, match="checksum"):
             await save(response, out / "v.mp4")
     assert files_in(out) == []
-
-
-async def test_export_refuses_an_existing_target_before_it_renders(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
-) -> None:
-    session = await nemo.sessions.create()
-    await session.send(GENERATE, track_credits=False)
-    target = out / "mine.mp4"
-    target.write_bytes(b"precious")
-    immediate.clear_log()
-    with pytest.raises(FileExistsError, match="overwrite=True"):
-        await session.export(download_to=target)
-    assert immediate.log == []  # not even the state read: nothing rendered, nothing charged
-    assert target.read_bytes() == b"precious"
-    video = await session.export(download_to=target, overwrite=True, poll_interval=0.05)
-    assert target.read_bytes()[4:8] == b"ftyp"
-    assert video.duration == pytest.approx(session.draft.duration_ms / 1000, abs=0.15)
 
 
 async def test_video_duration_comes_from_the_file_the_poll_or_the_draft(

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import anyio
-import av
 import httpx
 import pytest
 
@@ -25,41 +23,13 @@ from nemovideo import (
 from nemovideo.emulator import Emulator
 from nemovideo.resources import render as render_module
 
-from ._media import GENERATE, session_id, tiny_draft
+from ._media import session_id, tiny_draft
 
 pytestmark = pytest.mark.anyio
 
 
 def jobs_in(emulator: Emulator) -> list[str]:
     return list(emulator.ctx.store.renders)
-
-
-async def test_generate_export_download_gives_a_playable_mp4(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path
-) -> None:
-    session = await nemo.sessions.create()
-    await session.send(GENERATE)
-    seen: list[RenderJob] = []
-    video = await session.export(
-        quality="draft", poll_interval=0.05, on_progress=seen.append, download_to=tmp_path / "out.mp4"
-    )
-    assert video.path == tmp_path / "out.mp4"
-    assert video.job.status is RenderStatus.COMPLETED
-    assert seen[-1].status is RenderStatus.COMPLETED
-    assert [j.progress for j in seen] == sorted(j.progress for j in seen)
-    with av.open(str(video.path)) as container:
-        codecs = {s.type: s.codec_context.name for s in container.streams}
-        assert container.duration is not None
-        duration = container.duration / 1_000_000
-    assert codecs == {"video": "h264", "audio": "aac"}
-    assert duration == pytest.approx(session.draft.duration_ms / 1000, abs=0.15)
-    [start] = [e for e in nemo_emulator.log if e.endpoint == "render_start"]
-    assert start.render_id == video.id
-    assert video.id.startswith("render_")
-    assert len(video.id) == len("render_") + 32
-    cdn = [e for e in nemo_emulator.log if e.origin == "cdn"]
-    assert cdn
-    assert not any(e.has_authorization or any(h.startswith("x-skill-") for h in e.headers) for e in cdn)
 
 
 async def test_a_draft_that_is_not_ready_is_refused_before_sending(
@@ -236,19 +206,6 @@ async def test_deadline(nemo: nemovideo.NemoClient, nemo_emulator: Emulator, can
         assert status["status"] == "pending"
         assert f"nemo.render.wait('{job.id}')" in str(raised.value)
         assert "render_cancel" not in [e.endpoint for e in nemo_emulator.log]
-
-
-async def test_a_job_is_resumed_by_its_id_from_a_new_client(nemo_emulator: Emulator, tmp_path: Path) -> None:
-    config = {"api_url": nemo_emulator.url, "config_dir": tmp_path / "nemo"}
-    async with nemovideo.NemoClient(**config) as first:  # type: ignore[arg-type]
-        job = await first.render.start(await session_id(first), tiny_draft(), quality="draft")
-        saved = job.id
-    del job
-    async with nemovideo.NemoClient(**config) as later:  # type: ignore[arg-type]
-        done = await later.render.wait(saved, poll_interval=0.05)
-    assert done.id == saved
-    assert done.status is RenderStatus.COMPLETED
-    assert jobs_in(nemo_emulator) == [saved]
 
 
 async def test_poll_failures_are_retried(

@@ -77,24 +77,6 @@ async def test_every_kind_of_input_in_one_request(
     assert [m.filename for m in state.video_infos] == [f.filename for f in files]
 
 
-async def test_session_upload_and_urls(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path
-) -> None:
-    session = await nemo.sessions.create()
-    progress: list[tuple[int, int]] = []
-    [uploaded] = await session.upload(
-        mp4_like(tmp_path / "a.mp4", MB), on_progress=lambda sent, total: progress.append((sent, total))
-    )
-    assert progress[-1][0] == progress[-1][1] > MB
-    assert uploaded.cdn_url is not None
-    [again] = await nemo.uploads.from_urls(session.id, [uploaded.cdn_url])
-    assert again.filename == "a.mp4"
-    assert again.hash == uploaded.hash
-    with pytest.raises(ValueError, match="not an http"):
-        await nemo.uploads.from_urls(session.id, ["ftp://example.com/a.mp4"])
-    assert [e.endpoint for e in nemo_emulator.log].count("upload") == 2
-
-
 def _text_file(tmp_path: Path) -> Any:
     (tmp_path / "t.mp4").write_text("text")
     return (tmp_path / "t.mp4").open("r")

@@ -12,6 +12,13 @@ __all__ = ["main"]
 
 def main() -> None:
     """Entry point of the ``nemovideo`` script."""
+    if sys.argv[1:] == ["mcp"]:
+        # An assistant spawns the server at its own start: skip loading the command line (typer,
+        # rich), ~0.15 s, for the plain form; options and --help go through the full command.
+        from ..mcp.__main__ import main as serve
+
+        serve()
+        return
     from ._extras import install_line, missing_extra
 
     try:

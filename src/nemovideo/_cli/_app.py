@@ -272,7 +272,7 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Make a video in one go: upload, ask the agent, show its timeline, export and download the MP4."""
-    refuse_empty(prompt, f"[bold]{escape(_GENERATE_EXAMPLE)}[/]")
+    refuse_empty(prompt, _GENERATE_EXAMPLE)
     preset = _quality(quality)
     script_text = None
     if script is not None:

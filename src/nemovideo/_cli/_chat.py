@@ -28,7 +28,7 @@ from ..resources.render import Quality
 from ..session import Session
 from . import _exit, _ui
 
-QUIT = {"quit", "exit", "bye", ":q", "q", "退出", "再见"}
+QUIT = {"quit", "exit", "bye", ":q", "q", "/quit", "/exit", "/q", "退出", "再见"}
 HELP = (
     "Describe the video you want, or an edit (e.g. [bold]generate a 10-second video about tea with "
     "background music[/], [bold]add a title 'Tea time' for 3 seconds[/]).\n"

@@ -390,7 +390,12 @@ def _music(args: dict[str, Any], session: Session, seed: int, zh: bool, music_no
 def _volume(args: dict[str, Any], session: Session, zh: bool) -> _Edit:
     current = drafts.music_segments(session.draft)
     now = int(current[0].get("volume", 35)) if current else 35
-    wanted = args["volume"] if "volume" in args else now + args["delta"]
+    if "volume" in args:
+        wanted = args["volume"]
+    else:
+        wanted = now + args["delta"]
+        if args["delta"] < 0 and now > 0:
+            wanted = max(wanted, now // 2, 1)  # "quieter" never mutes: at most halve it
     level = int(min(max(wanted, 0), 100))
 
     def apply(s: Session) -> dict[str, Any]:
