@@ -97,7 +97,7 @@ def markdown(report: SoakReport, workers: int, seconds: float, revision: str) ->
         "`NEMO_SOAK_SEED` lengthen or replay it:",
         "",
         "```",
-        f"NEMO_SOAK_SECONDS=600 NEMO_SOAK_SEED={report.seed} .venv/bin/pytest tests/chaos/test_soak.py -s",
+        f"NEMO_SOAK_SECONDS=600 NEMO_SOAK_SEED={report.seed} .venv/bin/pytest tests/chaos/test_soak.py",
         "```",
     ]
     return "\n".join(lines) + "\n"

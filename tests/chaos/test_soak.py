@@ -24,10 +24,8 @@ def anyio_backend() -> str:
 async def test_soak(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seconds = float(os.environ.get("NEMO_SOAK_SECONDS", "40"))
     seed = int(os.environ.get("NEMO_SOAK_SEED") or random.randrange(1_000_000))
-    print(f"soak seed {seed} (replay with NEMO_SOAK_SEED={seed})")
     report = await run_soak(seconds, seed, tmp_path)
-    summary = report.summary()
-    print(summary)
+    summary = report.summary()  # with the seed: shown when an assertion fails (replay: NEMO_SOAK_SEED)
     assert report.problems == [], summary
     # the soak did what it claims: every operation ran, and faults of every kind took effect
     ran = {op for op, _ in report.operations}
