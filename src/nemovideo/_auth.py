@@ -24,6 +24,7 @@ import anyio
 import anyio.to_thread
 import httpx
 
+from ._body import read_limited
 from ._config import Config, Secret
 
 TOKEN_PATH = "/api/auth/anonymous-token"
@@ -141,7 +142,7 @@ def response_code(response: httpx.Response) -> int | None:
 
 async def _read_if_json(response: httpx.Response) -> None:
     if "json" in response.headers.get("content-type", ""):
-        await response.aread()
+        await read_limited(response)
 
 
 def _replayable(request: httpx.Request) -> bool:
@@ -241,7 +242,7 @@ class NemoAuth(httpx.Auth):
             self.token_requests += 1
             try:
                 response = yield self._token_request(origin)
-                await response.aread()
+                await read_limited(response)
             except BaseException:
                 # The request left and its answer was lost: the server may have issued a token to this
                 # client id, and it issues one per client id per 7 days.

@@ -44,6 +44,24 @@ def display_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
+def reason(exc: BaseException) -> str:
+    """The first non-empty message down an exception's chain (on trio a TLS failure's own is empty)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if str(seen):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
+
+
+def failure(exc: BaseException) -> str:
+    """An exception's class and its reason in words, e.g. ``ReadError: [Errno 104] Connection reset``."""
+    why = reason(exc)
+    return type(exc).__name__ if why == type(exc).__name__ else f"{type(exc).__name__}: {why}"
+
+
 def safe_name(name: str, fallback: str = "video.mp4") -> str:
     """A file name that stays inside its directory: no separators, no dot-names, no odd characters."""
     base = re.split(r"[\\/]", unquote(name))[-1]
@@ -256,7 +274,7 @@ class Transfer:
             if pending:
                 await write()
             raise DownloadError(
-                f"the download from {shown} broke after {self.written} bytes ({type(exc).__name__}: {exc})"
+                f"the download from {shown} broke after {self.written} bytes ({failure(exc)})"
             ) from exc
         received = self.written - start
         if expected is not None and received != expected:
@@ -332,7 +350,7 @@ async def open_cdn(
     try:
         response = await http.send(request, auth=None, stream=True, follow_redirects=True)
     except httpx.HTTPError as exc:
-        raise DownloadError(f"could not reach {display_url(url)} ({type(exc).__name__}: {exc})") from exc
+        raise DownloadError(f"could not reach {display_url(url)} ({failure(exc)})") from exc
     try:
         if response.status_code >= 400:
             raise DownloadError(f"{display_url(url)} answered HTTP {response.status_code}")

@@ -20,14 +20,15 @@ from pydantic import BaseModel, ValidationError
 
 from . import _retry
 from ._auth import SEND_ONCE, NemoAuth, TokenRequestFailed
+from ._body import MAX_BODY, read_limited
 from ._config import Config
-from ._download import display_url
+from ._download import display_url, failure
+from ._download import reason as _reason
 from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
-    LimitExceededError,
     NemoError,
     ProtocolError,
     error_for,
@@ -143,6 +144,7 @@ class Requestor:
         ``config.max_body_size``. Transport failures become ``APIConnectionError``/``APITimeoutError``."""
         started = time.perf_counter()
         deadline = self.config.deadline if _in_memory(request) else None  # an upload streams for long
+        request.extensions[MAX_BODY] = self.config.max_body_size  # the auth flow reads bodies too
         try:
             with _deadline(deadline, request):
                 response = await self.http.send(request, auth=self.auth, stream=True)
@@ -162,7 +164,7 @@ class Requestor:
             ) from exc
         except httpx.TransportError as exc:
             raise APIConnectionError(
-                f"{request.method} {request.url.path}: connection failed ({type(exc).__name__}: {exc})",
+                f"{request.method} {request.url.path}: connection failed ({failure(exc)})",
                 sent=True,
             ) from exc
         log.debug(
@@ -284,9 +286,18 @@ class Requestor:
 
         async def once() -> httpx.Response:
             response = await self.send(request, stream=True)
-            if response.status_code >= 400 or "json" in response.headers.get("content-type", ""):
+            kind = response.headers.get("content-type", "")
+            if response.status_code >= 400 or "json" in kind:
                 await read_capped(response, self.config.max_body_size, request)
                 raise self.error_from(response, endpoint=endpoint)
+            if "html" in kind:  # a gateway's or portal's page, which would read as a stream of no events
+                await read_capped(response, self.config.max_body_size, request)
+                what = _body_description(response, None, instead="an event stream")
+                raise ProtocolError(
+                    f"the server sent {what}. The message may have arrived: do not send the message "
+                    "again; read the session state instead.",
+                    endpoint=endpoint,
+                )
             return response
 
         response: httpx.Response = await self.retrying(once, idempotent=False, send_once=True, what=endpoint)
@@ -420,27 +431,8 @@ def _deadline(seconds: float | None, request: httpx.Request) -> Iterator[None]:
 async def read_capped(response: httpx.Response, limit: int, request: httpx.Request) -> None:
     """Read a streamed body into ``response.content``, refusing more than ``limit`` bytes (decoded, so a
     compressed bomb is stopped at the limit, not inflated whole). The response is closed either way."""
-    what = f"{request.method} {request.url.path}"
     try:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise LimitExceededError(
-                f"the answer declares {int(declared)} bytes, more than the {limit} allowed; nothing was read",
-                setting="max_body_size",
-                endpoint=what,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise LimitExceededError(
-                    f"the answer grew past {limit} bytes and was abandoned",
-                    setting="max_body_size",
-                    endpoint=what,
-                )
-            chunks.append(chunk)
-        response._content = b"".join(chunks)  # what ``aread`` would set, so ``.content`` works as usual
+        await read_limited(response, limit)
     finally:
         with anyio.CancelScope(shield=True):
             await response.aclose()
@@ -456,30 +448,18 @@ def _redirect_message(response: httpx.Response) -> str:
     )
 
 
-def _body_description(response: httpx.Response, body: _ErrorBody | None) -> str:
+def _body_description(response: httpx.Response, body: _ErrorBody | None, instead: str = "JSON") -> str:
     """What came instead of the envelope, in words."""
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if not response.content.strip():
-        return f"an empty body (HTTP {response.status_code}) instead of JSON"
+        return f"an empty body (HTTP {response.status_code}) instead of {instead}"
     if "html" in kind or response.content.lstrip()[:1] == b"<":
-        return f"an HTML page (HTTP {response.status_code}, {kind or 'no content type'}) instead of JSON"
+        return f"an HTML page (HTTP {response.status_code}, {kind or 'no content type'}) instead of {instead}"
     if kind and "json" not in kind:
-        return f"a body of type {kind} instead of JSON"
+        return f"a body of type {kind} instead of {instead}"
     if body is None:
         return "malformed JSON"
     return 'JSON that is not the API\'s envelope ({"code": 0, "data": ...})'
-
-
-def _reason(exc: BaseException) -> str:
-    """The first non-empty message down an exception's chain (on trio a TLS failure's own is empty)."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            break
-        if str(seen):
-            return str(seen)
-        seen = seen.__cause__ or seen.__context__
-    return type(exc).__name__
 
 
 def _int_code(code: int | str | None) -> int | None:

@@ -115,6 +115,10 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
         return max(float(value), 0.0)
     except ValueError:
         pass
+    try:  # the header sent twice, joined with commas: wait the longest any of them asks
+        return max(max(float(part) for part in value.split(",")), 0.0)
+    except ValueError:
+        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

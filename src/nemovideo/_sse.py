@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from ._body import text_chunks
 from ._config import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_STREAM_BYTES, DEFAULT_MAX_STREAM_EVENTS
 from ._errors import LimitExceededError, StreamDisconnected, StreamTimeout
 from .models.events import (
@@ -254,13 +256,14 @@ class EventStream:
         self._chars = self._partial = self._frames_seen = 0
         self._timeouts = timeouts
         self._on_heartbeat = on_heartbeat
-        self._chunks = response.aiter_text()
+        self._chunks = text_chunks(response)
         self._lines = SSELineDecoder()
         self._fields = SSEDecoder()
         self._frames: deque[str | None] = deque()  # data payloads; None for a ":" comment line
         self._pending: deque[Event] = deque()
         self._ended = False
         self._started = self._last_progress = self._last_notice = time.monotonic()
+        self._last_frame = self._started  # the gap runs from the last whole frame, not the last byte
         self.events_received = 0
 
     def __aiter__(self) -> EventStream:
@@ -291,8 +294,9 @@ class EventStream:
             now = time.monotonic()
             remaining = t.total - (now - self._started)
             quiet_left = t.heartbeats_only - (now - self._last_progress)
+            gap_left = t.gap - (now - self._last_frame)
             try:
-                with anyio.fail_after(max(min(t.gap, remaining, quiet_left), 0)):
+                with anyio.fail_after(max(min(gap_left, remaining, quiet_left), 0)):
                     chunk = await self._chunks.__anext__()
             except StopAsyncIteration:
                 self._ended = True
@@ -300,7 +304,7 @@ class EventStream:
                 continue
             except TimeoutError:
                 await self.aclose()
-                raise self._timeout_error(remaining, quiet_left) from None
+                raise self._timeout_error(remaining, quiet_left, gap_left) from None
             except httpx.TransportError as exc:
                 await self.aclose()
                 raise StreamDisconnected(
@@ -310,6 +314,8 @@ class EventStream:
                 ) from exc
             queued = len(self._frames)
             self._feed(self._lines.decode(chunk))
+            if len(self._frames) > queued:
+                self._last_frame = time.monotonic()
             try:
                 self._check_limits(len(chunk), len(self._frames) - queued)
             except LimitExceededError:
@@ -346,11 +352,11 @@ class EventStream:
             self._on_heartbeat(now - self._last_progress)
         return events
 
-    def _timeout_error(self, remaining: float, quiet_left: float) -> StreamTimeout:
+    def _timeout_error(self, remaining: float, quiet_left: float, gap_left: float) -> StreamTimeout:
         t = self._timeouts
-        if remaining <= min(t.gap, quiet_left):
+        if remaining <= min(gap_left, quiet_left):
             why = f"the turn took longer than {t.total:g} s"
-        elif quiet_left <= t.gap:
+        elif quiet_left <= gap_left:
             why = f"only heartbeats for {t.heartbeats_only:g} s"
         else:
             why = f"no event for {t.gap:g} s"
@@ -360,5 +366,15 @@ class EventStream:
         )
 
     async def aclose(self) -> None:
-        await self._chunks.aclose()  # type: ignore[attr-defined]
+        if not self._ended:
+            self._ended = True
+            # A read in a cancelled scope raises inside httpx's innermost generator, so its nested
+            # generators unwind now; closing only the outer one would leave them to the garbage collector
+            # (which trio reports). A finished stream stops at once.
+            with anyio.CancelScope() as unwind:
+                unwind.cancel()
+                with contextlib.suppress(StopAsyncIteration, httpx.HTTPError):
+                    while True:
+                        await self._chunks.__anext__()
+        await self._chunks.aclose()
         await self.response.aclose()

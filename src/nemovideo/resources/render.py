@@ -35,6 +35,7 @@ from .._errors import (
     RenderTimeoutError,
     UnsupportedOnThisAPI,
 )
+from .._http import read_capped
 from ..models.draft import Draft
 from ..models.render import RenderJob, RenderStatus
 from ._base import Resource
@@ -333,10 +334,7 @@ class RenderResource(Resource):
         async def once() -> httpx.Response:
             response = await requestor.send(requestor.build("GET", path), stream=True)
             if response.status_code >= 400 or "json" in response.headers.get("content-type", ""):
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
+                await read_capped(response, requestor.config.max_body_size, response.request)
                 raise requestor.error_from(response, endpoint=f"GET {path}")
             return response
 

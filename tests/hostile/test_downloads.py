@@ -1,0 +1,81 @@
+"""Downloads from a hostile CDN and API: every failure is a ``DownloadError`` that leaves nothing behind, and
+an error body on the API's download route is read under the body cap like any other answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from nemovideo import DownloadError, RenderJob, RenderStatus
+
+from ._server import HostileServer
+from .conftest import DEADLINE, SLACK, ClientFactory, bounded
+
+pytestmark = pytest.mark.anyio
+
+MB = 1024 * 1024
+
+
+def finished(hostile: HostileServer, case: str) -> RenderJob:
+    """A finished job whose video is on the hostile server (its CDN and its API are the same case)."""
+    return RenderJob(id="r_hostile", status=RenderStatus.COMPLETED, output_url=f"{hostile.url(case)}/r.mp4")
+
+
+def leftovers(out: Path) -> list[Path]:
+    return list(out.iterdir())
+
+
+async def download_error(
+    client_of: ClientFactory, hostile: HostileServer, case: str, out: Path, read_timeout: float | None = None
+) -> DownloadError:
+    await anyio.Path(out).mkdir()
+    async with client_of(case) as nemo:
+        with pytest.raises(DownloadError) as caught:
+            await nemo.with_options(timeout=read_timeout).render.download(
+                finished(hostile, case), out / "v.mp4"
+            )
+    assert leftovers(out) == []  # no file, no temporary file
+    message = str(caught.value)
+    assert ": )" not in message  # every failure says why, even where httpx's exception has no words
+    return caught.value
+
+
+async def test_huge_error_body_on_the_download_route_is_capped(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path
+) -> None:
+    with bounded(3.0):
+        error = await download_error(client_of, hostile, "huge-json", tmp_path / "out")
+    assert "answered JSON, not a video" in str(error)  # the CDN's answer, never saved as the video
+    assert "max_body_size" in str(error)  # the API route's, refused at the cap
+    assert hostile.sent["huge-json"] < 64 * MB
+
+
+async def test_huge_error_page_on_the_download_route_is_capped(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path
+) -> None:
+    with bounded(3.0):
+        error = await download_error(client_of, hostile, "huge-html-500", tmp_path / "out")
+    assert "HTTP 500" in str(error)  # the CDN's answer
+    assert "max_body_size" in str(error)  # the API route's error page, refused at the cap
+    assert hostile.sent["huge-html-500"] < 64 * MB
+
+
+@pytest.mark.parametrize("case", ["reset-mid-body", "half-close", "length-long-close", "html-500"])
+async def test_broken_downloads_leave_nothing(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path, case: str
+) -> None:
+    with bounded(3.0):
+        error = await download_error(client_of, hostile, case, tmp_path / "out")
+    assert "could not download render r_hostile" in str(error)
+    assert "Nothing was saved" in str(error)
+
+
+async def test_silent_cdn_and_api_end_within_their_timeouts(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path
+) -> None:
+    with bounded(1.0 + DEADLINE + 2 * SLACK):
+        error = await download_error(client_of, hostile, "silent", tmp_path / "out", read_timeout=1.0)
+    assert "ReadTimeout" in str(error)  # the CDN: no byte for the read timeout
+    assert "timed out" in str(error)  # the API route, the same
