@@ -318,7 +318,7 @@ class ChatStream(EventStream):
                 return await self._items.receive()
         except TimeoutError:
             self._stop()
-            raise self._timeout_error(remaining, quiet_left) from None
+            raise self._timeout_error(remaining, quiet_left, t.gap) from None
         except anyio.EndOfStream:
             return StreamDisconnected("the chat socket closed before the turn ended", sent=self.sent)
 
