@@ -27,6 +27,7 @@ from .._sse import StreamTimeouts
 from .._version import __version__
 from ..resources.render import Quality
 from . import _exit, _ui
+from ._account import login, logout, projects, usage
 from ._batch import command as batch_command
 from ._extras import install_line, missing_extra
 from ._mcp import mcp
@@ -570,3 +571,7 @@ def emulator(ctx: typer.Context) -> None:
 
 # Commands in other modules register here, one line each.
 app.command("batch", epilog="Example: nemovideo batch jobs.jsonl --jobs 8")(batch_command)
+app.command(epilog="Example: nemovideo login --api-key nmv_usr_...")(login)
+app.command(epilog="Example: nemovideo logout")(logout)
+app.command(epilog="Example: nemovideo projects --json")(projects)
+app.command(epilog="Example: nemovideo usage --from 2026-12-01 --to 2026-12-06")(usage)
