@@ -233,7 +233,9 @@ async def test_errors_are_tool_errors_with_the_hint(
         assert "not supported by this API generation" in error_text(
             await mcp_session.call_tool(tool, {"session_id": session_id})
         )
-    assert "not supported" in error_text(await mcp_session.call_tool("list_video_projects"))
+    listing = error_text(await mcp_session.call_tool("list_video_projects"))
+    assert "gateway API only" in listing  # the SDK's own words: which API has it, and how to get there
+    assert "NEMO_API_KEY" in listing
 
     tokens = [e.headers.get("authorization", "") for e in api.log]
     assert all(t in ("", "Bearer <redacted>") for t in tokens)
