@@ -71,12 +71,19 @@ _RULES: tuple[_Rule, ...] = (
     (re.compile(rf"\b{_PANEL}\s+(?:to|and)\s+", re.I), lambda m: "ask me to ", None),
     (re.compile(rf"\b{_PANEL}\s+if\s+", re.I), lambda m: "ask me if ", None),
     (re.compile(rf"\b{_PANEL}", re.I), lambda m: "look at the timeline", Route.STATE),
+    (
+        re.compile(r"打开\s*(?:[^，。,.\s]{1,12}?)(?:面板|窗口|标签)(?:可以|来|就能)"),
+        lambda m: "告诉我就能",
+        None,
+    ),
     (re.compile(r"打开\s*(?:[^，。,.\s]{1,12}?)(?:面板|窗口|标签)"), lambda m: "查看时间线", Route.STATE),
     (
         re.compile(r"\b(?:preview|see|view|check)\s+(?:it\s+)?in\s+the\s+timeline", re.I),
         lambda m: "look at the track summary",
         Route.STATE,
     ),
+    (re.compile(r"在时间线(?:中|上|里)?(?:预览|查看)|预览时间线"), lambda m: "查看轨道摘要", Route.STATE),
+    (re.compile(r"在时间线(?:中|上|里)?(?:拖动|拖拽)(?:可以|来|就能)?"), lambda m: "告诉我就能", None),
     (
         re.compile(r"\b(?:drag(?:\s+and\s+drop)?|drop)\s+[^.,;!?]{1,40}?\s+to\s+(?=\w)", re.I),
         lambda m: "ask me to ",

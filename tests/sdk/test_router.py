@@ -49,13 +49,24 @@ def test_route(text: str, expected: Route) -> None:
             [],
         ),
         ("Open the Effects panel.", "Look at the timeline.", [Route.STATE]),
+        ("打开特效面板。", "查看时间线。", [Route.STATE]),
+        (
+            "标题「Sale」会在开头显示3秒。在时间线上拖动可以移动它，打开文字面板可以修改样式。",
+            "标题「Sale」会在开头显示3秒。告诉我就能移动它，告诉我就能修改样式。",
+            [],
+        ),
         ("Check your billing page for details.", "Check your credits for details.", [Route.CREDITS]),
         (
             "完成！点击「导出」按钮即可下载。打开音乐面板可以调整音量。",
-            "完成！导出视频即可下载。查看时间线可以调整音量。",
-            [Route.EXPORT, Route.STATE],
+            "完成！导出视频即可下载。告诉我就能调整音量。",
+            [Route.EXPORT],
         ),
         ("拖拽片段到时间线上", "用文字告诉我要怎么改片段到时间线上", []),
+        (
+            "你的视频现在是8秒。在时间线中预览，然后导出视频。",
+            "你的视频现在是8秒。查看轨道摘要，然后导出视频。",
+            [Route.STATE],
+        ),
         ("A calm 10-second video about tea.", "A calm 10-second video about tea.", []),
     ],
 )
