@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import statistics
@@ -139,12 +140,18 @@ def bench_import() -> dict[str, Any]:
 # --- per-call overhead -----------------------------------------------------------------------------
 
 
+OVERHEAD_BLOCK = 100
+"""Calls per block; SDK and raw blocks alternate. Not one call each in turn: raw httpx leaves a reference
+cycle per call (its response and stream wrapper), and a collection runs in whichever call next allocates
+the most, which call by call was nearly always the SDK's: it paid for the baseline's garbage."""
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _overhead(url: str, calls: int) -> dict[str, Any]:
+async def _overhead(url: str, calls: int, block: int = OVERHEAD_BLOCK) -> dict[str, Any]:
     import nemovideo
     from nemovideo import Credits
 
@@ -158,32 +165,48 @@ async def _overhead(url: str, calls: int) -> dict[str, Any]:
                 **nemo.config.attribution_headers(),
             }
             sdk, raw = [], []
+            gc_runs = {"sdk": 0, "raw": 0}
+            side = "raw"
+
+            def count_gc(phase: str, info: dict[str, Any]) -> None:
+                if phase == "start":
+                    gc_runs[side] += 1
+
             async with httpx.AsyncClient() as http:
                 await http.get(url + "/api/credits/balance/simple", headers=headers)
-                for i in range(calls * 2):  # interleaved, so drift hits both alike
-                    t = time.perf_counter()
-                    if i % 2:
-                        await nemo.credits.balance()
-                        sdk.append(time.perf_counter() - t)
-                    else:
-                        r = await http.get(url + "/api/credits/balance/simple", headers=headers)
-                        Credits.model_validate(json.loads(r.content)["data"])
-                        raw.append(time.perf_counter() - t)
+                gc.callbacks.append(count_gc)
+                try:
+                    for i in range(calls * 2):  # alternating blocks, so drift hits both alike
+                        side = "sdk" if (i // block) % 2 else "raw"
+                        t = time.perf_counter()
+                        if side == "sdk":
+                            await nemo.credits.balance()
+                            sdk.append(time.perf_counter() - t)
+                        else:
+                            r = await http.get(url + "/api/credits/balance/simple", headers=headers)
+                            Credits.model_validate(json.loads(r.content)["data"])
+                            raw.append(time.perf_counter() - t)
+                finally:
+                    gc.callbacks.remove(count_gc)
     med = statistics.median(sdk) / statistics.median(raw)
     p99 = _pct(sdk, 0.99) / _pct(raw, 0.99)
     print(
         f"overhead: {calls} calls; SDK median {statistics.median(sdk) * 1e3:.3f} ms, "
         f"p99 {_pct(sdk, 0.99) * 1e3:.3f} ms; raw httpx median {statistics.median(raw) * 1e3:.3f} ms, "
-        f"p99 {_pct(raw, 0.99) * 1e3:.3f} ms -> median x{med:.3f}, p99 x{p99:.3f}"
+        f"p99 {_pct(raw, 0.99) * 1e3:.3f} ms -> median x{med:.3f}, p99 x{p99:.3f}; garbage collections "
+        f"during SDK calls {gc_runs['sdk']}, raw calls {gc_runs['raw']}"
     )
     return {
         "calls": calls,
+        "block": block,
         "sdk_median_ms": statistics.median(sdk) * 1e3,
         "sdk_p99_ms": _pct(sdk, 0.99) * 1e3,
         "raw_median_ms": statistics.median(raw) * 1e3,
         "raw_p99_ms": _pct(raw, 0.99) * 1e3,
         "median_ratio": med,
         "p99_ratio": p99,
+        "gc_during_sdk": gc_runs["sdk"],
+        "gc_during_raw": gc_runs["raw"],
     }
 
 
