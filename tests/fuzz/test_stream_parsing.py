@@ -93,7 +93,8 @@ def sse_body(draw: st.DrawFn) -> tuple[str, list[bytes]]:
     ends = st.sampled_from(["\n", "\n", "\r\n", "\r"])
     lines = draw(st.lists(st.tuples(LINES, ends), max_size=25))
     text = "".join(line + end for line, end in lines)
-    if lines and draw(st.booleans()):
+    unterminated: bool = draw(st.booleans())
+    if lines and unterminated:
         text = text[: -len(lines[-1][1])]
     raw = text.encode()
     cuts = sorted(draw(st.lists(st.integers(0, len(raw)), max_size=8)))
