@@ -7,7 +7,8 @@
 - overhead: 2,000 `credits.balance()` calls vs the same request with raw httpx + json + the same pydantic
   validation, against an emulator in another process; median and p99 per call.
 - stream: a 100,000-event stream through `sessions.stream` vs raw httpx-sse + `json.loads`, from a
-  server in another process that replays recorded ADK frames; events per second.
+  server in another process that replays recorded ADK frames; events per second, median of 7 rounds
+  (raw then SDK in each).
 - concurrency: 500 sessions streaming at once on one client against the emulator: all complete, one
   token request, wall time (baseline: one stream alone).
 
@@ -103,6 +104,9 @@ def stream_server(events: int) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+STREAM_BODY = {"app_name": "nemo_agent", "user_id": "me", "session_id": "1", "new_message": {"role": "user"}}
 
 
 # --- import ----------------------------------------------------------------------------------------
@@ -218,39 +222,61 @@ def bench_overhead(calls: int = 2000) -> dict[str, Any]:
 # --- stream parsing --------------------------------------------------------------------------------
 
 
-async def _stream(url: str, events: int) -> dict[str, Any]:
+async def _raw_stream(url: str, events: int) -> float:
     from httpx_sse import aconnect_sse
 
-    import nemovideo
-
-    body = {"app_name": "nemo_agent", "user_id": "me", "session_id": "1", "new_message": {"role": "user"}}
     async with httpx.AsyncClient(timeout=None) as http:
         t = time.perf_counter()
         count = 0
-        async with aconnect_sse(http, "POST", url + "/run_sse", json=body) as source:
+        async with aconnect_sse(http, "POST", url + "/run_sse", json=STREAM_BODY) as source:
             async for sse in source.aiter_sse():
                 json.loads(sse.data)
                 count += 1
-        raw_s = time.perf_counter() - t
+        took = time.perf_counter() - t
     assert count == events, count
+    return took
+
+
+async def _sdk_stream(url: str) -> tuple[float, int]:
+    import nemovideo
+
     async with nemovideo.NemoClient(api_url=url, token="nmv_usr_bench") as nemo:
         t = time.perf_counter()
         typed = 0
         async with nemo.sessions.stream("1", "go") as stream:
             async for _ in stream:
                 typed += 1
-        sdk_s = time.perf_counter() - t
+        return time.perf_counter() - t, typed
+
+
+async def _stream(url: str, events: int, rounds: int) -> dict[str, Any]:
+    runs = []
+    for _ in range(rounds):  # raw then SDK in each round, so drift hits both alike
+        raw_s = await _raw_stream(url, events)
+        sdk_s, typed = await _sdk_stream(url)
+        runs.append({"raw_s": raw_s, "sdk_s": sdk_s, "ratio": sdk_s / raw_s})
+    raw_s = statistics.median(r["raw_s"] for r in runs)
+    sdk_s = statistics.median(r["sdk_s"] for r in runs)
+    ratio = statistics.median(r["ratio"] for r in runs)
+    listed = ", ".join(f"x{r['ratio']:.2f}" for r in runs)
     print(
-        f"stream: {events} frames; raw httpx-sse+json {events / raw_s:,.0f} frames/s, "
-        f"SDK {events / sdk_s:,.0f} frames/s ({typed} typed events) -> SDK takes x{sdk_s / raw_s:.2f} "
-        "the time"
+        f"stream: {events} frames, median of {rounds} rounds; raw httpx-sse+json {events / raw_s:,.0f} "
+        f"frames/s, SDK {events / sdk_s:,.0f} frames/s ({typed} typed events) -> SDK takes x{ratio:.2f} "
+        f"the time (rounds: {listed})"
     )
-    return {"frames": events, "raw_fps": events / raw_s, "sdk_fps": events / sdk_s, "ratio": sdk_s / raw_s}
+    return {
+        "frames": events,
+        "rounds": rounds,
+        "raw_fps": events / raw_s,
+        "sdk_fps": events / sdk_s,
+        "ratio": ratio,
+        "runs": runs,
+    }
 
 
-def bench_stream(events: int = 100_000) -> dict[str, Any]:
+def bench_stream(events: int = 100_000, rounds: int = 7) -> dict[str, Any]:
     with stream_server(events) as url:
-        return anyio.run(_stream, url, events)
+        return anyio.run(_stream, url, events, rounds)
 
 
 # --- concurrency -----------------------------------------------------------------------------------
