@@ -13,6 +13,7 @@ sends, and the bearer token must never reach the CDN host.
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import hashlib
 import logging
@@ -20,6 +21,7 @@ import os
 import re
 import struct
 import tempfile
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
@@ -36,6 +38,37 @@ log = logging.getLogger("nemovideo")
 
 ProgressHook = Callable[[int, "int | None"], object]
 CHUNK_SIZE = 1024 * 1024
+"""Bytes gathered before one write in a worker thread. Measured against 256 KiB to 8 MiB: larger writes
+hold up the reads behind them (the loop waits for each), smaller ones cost more thread hops."""
+PROGRESS_EVERY = 0.25
+"""Seconds: on a slow network, what arrived is written (and reported to ``on_progress``) this often."""
+_IOV_MAX = 512  # buffers per os.writev call, below every system's IOV_MAX
+
+
+def _write_all(fd: int, chunks: list[bytes], since: int) -> None:
+    """Write ``chunks`` in order, without joining them into one copy first (``os.writev``; a short write,
+    rare on a regular file, goes on where it stopped). Then the disk is asked to start writing what the
+    file holds from offset ``since`` on: the final fsync finds little left to do, and the pages already on
+    disk leave the page cache (``posix_fadvise``; on Linux it starts the write-back and drops clean pages),
+    so a large download neither waits at its end nor fills the machine's memory with its cache."""
+    if not hasattr(os, "writev"):  # Windows
+        left = memoryview(b"".join(chunks))
+        while left:
+            left = left[os.write(fd, left) :]
+        return
+    for first in range(0, len(chunks), _IOV_MAX):
+        group: list[bytes | memoryview] = [c for c in chunks[first : first + _IOV_MAX] if c]
+        while group:
+            done = os.writev(fd, group)
+            if done == 0:
+                raise OSError(errno.EIO, "the file took no bytes")
+            while group and done >= len(group[0]):
+                done -= len(group.pop(0))
+            if done:
+                group[0] = memoryview(group[0])[done:]
+    if hasattr(os, "posix_fadvise"):
+        with contextlib.suppress(OSError):  # only advice: a file system may not take it
+            os.posix_fadvise(fd, since, 0, os.POSIX_FADV_DONTNEED)
 
 
 def display_url(url: str) -> str:
@@ -243,30 +276,41 @@ class Transfer:
                 await self._restart(raw)
             self._learn(response)
             expected = self.total
-        file = anyio.wrap_file(raw)
+        fd = raw.fileno()  # written with os.writev: ``raw`` itself never buffers a byte
         start = self.written
         pending: list[bytes] = []  # gathered up to CHUNK_SIZE per write; kept on a cut, for the resume
         held = 0
+        flushed = time.monotonic()
+        written_back = self.written
 
         async def write() -> None:
-            nonlocal held
+            nonlocal held, flushed, written_back
             # Shielded, so a cancellation lands in the next network read and unwinds httpx's
             # stream from the inside rather than leaving its generators suspended.
             with anyio.CancelScope(shield=True):
-                await file.write(b"".join(pending) if len(pending) > 1 else pending[0])
+                await anyio.to_thread.run_sync(_write_all, fd, pending, written_back)
+            written_back = self.written  # this batch's pages go to disk with the next one's
             self.written += held
             pending.clear()
             held = 0
+            flushed = time.monotonic()
             if self.on_progress is not None:
                 self.on_progress(self.written, self.total)
 
+        as_sent = (
+            response.headers.get("content-encoding", "identity").strip().lower() == "identity"
+            and not response.is_stream_consumed  # (a body read already is only in .content)
+        )
         try:
-            body = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())  # a generator
+            # the network's bytes as they are, unless they need decoding (one generator layer less)
+            body = cast(
+                "AsyncGenerator[bytes, None]", response.aiter_raw() if as_sent else response.aiter_bytes()
+            )
             async with aclosing(body) as chunks:
                 async for chunk in chunks:
                     pending.append(chunk)
                     held += len(chunk)
-                    if held >= CHUNK_SIZE:
+                    if held >= CHUNK_SIZE or time.monotonic() - flushed >= PROGRESS_EVERY:
                         await write()
             if pending:
                 await write()
