@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 
 PY = sys.executable
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
@@ -61,19 +62,46 @@ def status_kb(field: str, pid: int | str = "self") -> int:
 async def _child(op: str, api_url: str, config_dir: str, arg: str, path: str) -> dict[str, Any]:
     import nemovideo
 
-    async with nemovideo.NemoClient(api_url=api_url, config_dir=config_dir, timeout=600) as nemo:
+    async with (
+        nemovideo.NemoClient(api_url=api_url, config_dir=config_dir, timeout=600) as nemo,
+        httpx.AsyncClient(timeout=600) as http,  # made before the clock starts, as the SDK's
+    ):
         await nemo.credits.balance()  # the cached token, a warm connection
         before = status_kb("VmRSS")
         start = time.perf_counter()
         if op == "upload":
             [uploaded] = await nemo.uploads.upload(arg, path)
             size, url = uploaded.size, uploaded.cdn_url
+        elif op == "httpx-download":
+            size, url = await _httpx_download(http, arg, Path(path)), arg
         else:
             saved = await nemo.render.download(arg, path)
             size, url = saved.stat().st_size, arg
         seconds = time.perf_counter() - start
     peak = status_kb("VmHWM")  # this program's peak RSS (ru_maxrss would count the parent's, from fork)
     return {"seconds": seconds, "bytes": size, "rss_before_kb": before, "peak_rss_kb": peak, "cdn_url": url}
+
+
+async def _httpx_download(http: httpx.AsyncClient, url: str, path: Path) -> int:
+    """The floor under the SDK's download: httpx's own stream into a file, fsynced, and no SDK code (no
+    temporary file, size check or rename); a write in a worker thread per 1 MiB, as an async program must
+    not block its loop on a disk."""
+    size = held = 0
+    pending: list[bytes] = []
+    with path.open("wb") as file:
+        async with http.stream("GET", url, headers={"Accept-Encoding": "identity"}) as response:
+            assert response.status_code == 200, response.status_code
+            async for chunk in response.aiter_raw():
+                pending.append(chunk)
+                held += len(chunk)
+                if held >= 1 << 20:
+                    await anyio.to_thread.run_sync(file.write, b"".join(pending))
+                    size, held = size + held, 0
+                    pending.clear()
+        await anyio.to_thread.run_sync(file.write, b"".join(pending))
+        await anyio.to_thread.run_sync(file.flush)
+        await anyio.to_thread.run_sync(os.fsync, file.fileno())
+    return size + held
 
 
 def run_sdk(op: str, api_url: str, config_dir: Path, arg: str, path: Path) -> dict[str, Any]:
@@ -179,7 +207,12 @@ async def _setup(api: str, config_dir: Path) -> tuple[str, dict[str, str]]:
     return session.id, headers
 
 
-def summary(label: str, sdk: list[dict[str, Any]], curl: list[dict[str, Any]]) -> dict[str, Any]:
+def summary(
+    label: str,
+    sdk: list[dict[str, Any]],
+    curl: list[dict[str, Any]],
+    httpx: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     def mbps(runs: list[dict[str, Any]]) -> list[float]:
         return [r["bytes"] / MB / r["seconds"] for r in runs]
 
@@ -188,6 +221,15 @@ def summary(label: str, sdk: list[dict[str, Any]], curl: list[dict[str, Any]]) -
     if "fsync_seconds" in curl[0]:
         durable = statistics.median(r["bytes"] / MB / (r["seconds"] + r["fsync_seconds"]) for r in curl)
         fsynced = {"curl_fsync_mb_s": durable, "throughput_ratio_to_curl_fsync": sdk_mbps / durable}
+    floor: dict[str, Any] = {}
+    if httpx:
+        raw = statistics.median(mbps(httpx))
+        floor = {
+            "httpx_mb_s": raw,
+            "httpx_mb_s_all": mbps(httpx),
+            "throughput_ratio_to_httpx": sdk_mbps / raw,
+            "httpx_to_curl_fsync": raw / fsynced["curl_fsync_mb_s"] if fsynced else None,
+        }
     result = {
         "bytes": sdk[0]["bytes"],
         "runs": len(sdk),
@@ -197,6 +239,7 @@ def summary(label: str, sdk: list[dict[str, Any]], curl: list[dict[str, Any]]) -
         "curl_mb_s_all": mbps(curl),
         "throughput_ratio": sdk_mbps / curl_mbps,
         **fsynced,
+        **floor,
         "sdk_peak_rss_mb": max(r["peak_rss_kb"] for r in sdk) / 1024,
         "sdk_rss_growth_mb": max(r["growth_kb"] for r in sdk) / 1024,
         "curl_peak_rss_mb": max(r["peak_rss_kb"] for r in curl) / 1024,
@@ -211,6 +254,12 @@ def summary(label: str, sdk: list[dict[str, Any]], curl: list[dict[str, Any]]) -
         print(
             f"          curl + fsync (the SDK's durability) {fsynced['curl_fsync_mb_s']:.0f} MB/s -> SDK "
             f"x{fsynced['throughput_ratio_to_curl_fsync']:.2f} of it"
+        )
+    if floor:
+        print(
+            f"          httpx alone, stream to file + fsync {floor['httpx_mb_s']:.0f} MB/s -> SDK "
+            f"x{floor['throughput_ratio_to_httpx']:.2f} of it (runs: "
+            f"{', '.join(f'{v:.0f}' for v in floor['httpx_mb_s_all'])} MB/s)"
         )
     return result
 
@@ -228,7 +277,7 @@ def bench(size_mb: float, runs: int) -> dict[str, Any]:
             session_id, headers = anyio.run(_setup, api, config)
             upload_url = f"{api}/api/upload-video/nemo_agent/me/{session_id}"
             uploads: dict[str, list[dict[str, Any]]] = {"sdk": [], "curl": []}
-            downloads: dict[str, list[dict[str, Any]]] = {"sdk": [], "curl": []}
+            downloads: dict[str, list[dict[str, Any]]] = {"sdk": [], "curl": [], "httpx": []}
             cdn_url = ""
             for _ in range(runs):
                 up = run_sdk("upload", api, config, session_id, source)
@@ -241,11 +290,13 @@ def bench(size_mb: float, runs: int) -> dict[str, Any]:
                 target.unlink()
                 downloads["curl"].append(curl_download(cdn_url, target))
                 target.unlink()
+                downloads["httpx"].append(run_sdk("httpx-download", api, config, cdn_url, target))
+                target.unlink()
         for runs_of in (*uploads.values(), *downloads.values()):
             assert all(r["bytes"] == size for r in runs_of), "a transfer was short"
     return {
         "upload": summary("upload", uploads["sdk"], uploads["curl"]),
-        "download": summary("download", downloads["sdk"], downloads["curl"]),
+        "download": summary("download", downloads["sdk"], downloads["curl"], downloads["httpx"]),
     }
 
 
