@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AliasChoices, ConfigDict, Field, TypeAdapter, ValidationError, with_config
 from pydantic.alias_generators import to_camel
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict  # pydantic refuses typing.TypedDict before 3.12 (and needs this)
 
 from .models.events import (
     Event,
