@@ -82,6 +82,6 @@ def cut_chat(emulator: Emulator, api: str, *, after: int) -> None:
     """Break the chat after ``after`` events. On the gateway the one reconnect is cut too, so the turn's
     outcome has to be read from the state, as after a cut SSE stream."""
     if api == "gateway":
-        pytest.skip("the gateway's cut-and-recover path is covered by tests/gateway against a raw server")
+        emulator.faults.add("ws_chat", "ws_close", count=2, after=after, code=1011)
     else:
         emulator.faults.add("run_sse", "cut_stream", after=after)
