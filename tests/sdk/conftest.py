@@ -60,6 +60,11 @@ async def either(api: str, nemo_emulator: Emulator, tmp_path: Path) -> AsyncIter
         yield client
 
 
+def twin(api: str, endpoint: str) -> str:
+    """The emulator's name of a skill endpoint on the test's API generation (a fault's or a log entry's)."""
+    return GATEWAY_TWINS[endpoint] if api == "gateway" else endpoint
+
+
 def _counts(entry: LogEntry, endpoint: str) -> bool:
     if entry.endpoint == endpoint:
         return True

@@ -45,9 +45,10 @@ class UploadsResource(Resource):
             total = sum(item.size for item in local)
             uploaded: list[UploadedFile] = []
             for batch in batches:
-                hook = _offset(on_progress, done, total, len(batches) > 1)
+                size = sum(item.size for item in batch)
+                hook = _offset(on_progress, done, size, total) if len(batches) > 1 else on_progress
                 uploaded += await self._send(session_id, batch, hook)
-                done += sum(item.size for item in batch)
+                done += size
             return uploaded
         finally:
             for item in local:
@@ -124,13 +125,14 @@ class UploadsResource(Resource):
         return data.files
 
 
-def _offset(hook: ProgressHook | None, done: int, total: int, several: bool) -> ProgressHook | None:
-    """Progress over all files when they go in several requests (bytes of file data, not of bodies)."""
-    if hook is None or not several:
-        return hook
+def _offset(hook: ProgressHook | None, done: int, size: int, total: int) -> ProgressHook | None:
+    """Progress over all files when they go in several requests, in bytes of file data: a body's bytes
+    (its multipart framing included) are scaled to the ``size`` bytes of its files, so it never steps back."""
+    if hook is None:
+        return None
 
     def progressed(sent: int, length: int) -> None:
-        hook(min(done + sent, total), total)
+        hook(done + (sent * size // length if length else size), total)
 
     return progressed
 
