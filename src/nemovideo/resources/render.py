@@ -303,7 +303,11 @@ class RenderResource(Resource):
                     log.info("%s; resuming from byte %d", exc, transfer.written)
             if render_id is None or self._requestor.api.render_download_path(render_id) is None:
                 assert cdn_failure is not None
-                raise cdn_failure
+                what = f"render {render_id}" if render_id else "the video"
+                raise DownloadError(
+                    f"could not download {what}: the CDN failed ({cdn_failure}), and there is no download route "
+                    f"of the API to try instead. Nothing was saved at {transfer.target}; try again later."
+                ) from cdn_failure
             log.info(
                 "render %s: the CDN download failed (%s); using the API's download route",
                 render_id,
