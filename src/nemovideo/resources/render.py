@@ -305,8 +305,8 @@ class RenderResource(Resource):
                 assert cdn_failure is not None
                 what = f"render {render_id}" if render_id else "the video"
                 raise DownloadError(
-                    f"could not download {what}: the CDN failed ({cdn_failure}), and there is no download route "
-                    f"of the API to try instead. Nothing was saved at {transfer.target}; try again later."
+                    f"could not download {what}: the CDN failed ({cdn_failure}); this API has no download "
+                    f"route to try instead. Nothing was saved at {transfer.target}; try again later."
                 ) from cdn_failure
             log.info(
                 "render %s: the CDN download failed (%s); using the API's download route",
