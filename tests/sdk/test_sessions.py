@@ -41,10 +41,12 @@ def quiet_agent(nemo_emulator: Emulator) -> Emulator:
 
 @pytest.mark.parametrize("transport", ["json", "http"])
 async def test_unknown_session_everywhere(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, transport: str
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, transport: str, api: str
 ) -> None:
+    if api == "gateway" and transport == "http":
+        pytest.skip("error_transport is a setting of the skill API; the gateway's errors come one way")
     nemo_emulator.configure(error_transport=transport)
-    ghost = nemo.sessions.get("1234567890123456789")
+    ghost = either.sessions.get("1234567890123456789")
     with pytest.raises(SessionNotFoundError) as info:
         await ghost.state()
     assert "nemo.sessions.create()" in info.value.hint
@@ -138,9 +140,9 @@ async def test_heartbeats_only_ends_in_a_clear_timeout(
     assert messages_sent(quiet_agent) == ["hello there"]
 
 
-async def test_still_working_notices(nemo: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
+async def test_still_working_notices(either: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
     quiet_agent.configure(generation_seconds=1.2, heartbeat_interval=0.05)
-    session = await nemo.sessions.create()
+    session = await either.sessions.create()
     notices: list[float] = []
     await session.send(GENERATE, timeouts=StreamTimeouts(notice_every=0.3), on_heartbeat=notices.append)
     assert len(notices) >= 2

@@ -109,9 +109,13 @@ class GatewayApi(Api):
         await self.projects(requestor)
         found = self._projects.get(session_id)
         if found is None:
-            raise ValueError(
-                f"no project of this account holds session {session_id!r}: on the gateway, state and "
-                "renders belong to a project; pass project_id=... (see nemo.projects.list())"
+            from .._errors import SessionNotFoundError
+
+            raise SessionNotFoundError(
+                f"no project of this account holds session {session_id!r} (on the gateway, state and renders "
+                "belong to a project)",
+                hint="Create a new session with `await nemo.sessions.create()` and continue there, or pass "
+                "project_id=... of the project that holds it (see nemo.projects.list()).",
             )
         return found
 
