@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from httpx_ws import AsyncWebSocketSession
 
     from .._http import Requestor
+    from .base import ChatTurn
 
 log = logging.getLogger("nemovideo")
 
@@ -472,21 +473,14 @@ def _describe(exc: BaseException) -> str:
 
 
 @asynccontextmanager
-async def open_chat(
-    requestor: Requestor,
-    session_id: str,
-    text: str,
-    *,
-    timeouts: StreamTimeouts | None,
-    on_heartbeat: Callable[[float], object] | None,
-) -> AsyncIterator[ChatStream]:
-    limit = requestor.api.default_turn_limit
+async def open_chat(requestor: Requestor, turn: ChatTurn) -> AsyncIterator[ChatStream]:
+    limit = requestor.api.traits.turn_limit
     chat = ChatStream(
         requestor,
-        session_id,
-        text,
-        timeouts=timeouts or StreamTimeouts(total=limit, heartbeats_only=limit),
-        on_heartbeat=on_heartbeat,
+        turn.session_id,
+        turn.text,
+        timeouts=turn.timeouts or StreamTimeouts(total=limit, heartbeats_only=limit),
+        on_heartbeat=turn.on_heartbeat,
     )
     await chat.__aenter__()
     try:

@@ -39,7 +39,7 @@ class UploadsResource(Resource):
         """
         local = await prepare(files, max_file_size=max_file_size)
         try:
-            per = self._requestor.api.files_per_upload or len(local)
+            per = self._requestor.api.traits.files_per_upload or len(local)
             batches = [local[i : i + per] for i in range(0, len(local), per)]
             done = 0
             total = sum(item.size for item in local)
@@ -66,7 +66,7 @@ class UploadsResource(Resource):
         async def once() -> list[UploadedFile]:
             # a fresh body per attempt: it is read as it is sent
             body = MultipartBody(
-                local, on_progress, field=api.upload_field, fields=api.upload_fields(session_id)
+                local, on_progress, field=api.traits.upload_field, fields=api.upload_fields(session_id)
             )
             request = requestor.build(
                 "POST", path, headers={"Content-Type": body.content_type, "Content-Length": str(body.length)}
@@ -76,9 +76,13 @@ class UploadsResource(Resource):
                 response = await requestor.send(request)
             finally:
                 await body.aclose()
-            if api.files_per_upload == 1:
-                return [requestor.decode(response, UploadedFile, envelope=api.envelope, endpoint=endpoint)]
-            return requestor.decode(response, UploadResult, envelope=api.envelope, endpoint=endpoint).files
+            if api.traits.files_per_upload == 1:
+                return [
+                    requestor.decode(response, UploadedFile, envelope=api.traits.envelope, endpoint=endpoint)
+                ]
+            return requestor.decode(
+                response, UploadResult, envelope=api.traits.envelope, endpoint=endpoint
+            ).files
 
         async def refreshing() -> list[UploadedFile]:
             try:
