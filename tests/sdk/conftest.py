@@ -84,8 +84,10 @@ def messages_sent(emulator: Emulator) -> list[str]:
 
 
 def cut_chat(emulator: Emulator, api: str, *, after: int) -> None:
-    """Break the chat after ``after`` events. On the gateway the one reconnect is cut too, so the turn's
-    outcome has to be read from the state, as after a cut SSE stream."""
+    """Break the chat after ``after`` events, so the turn's outcome has to be read from the state, as after
+    a cut SSE stream. On the gateway the socket closes and so does the one reconnect (``count=2``): that
+    one either finds the turn over (its ``done`` comes, what was said between is lost) or running (and is
+    cut again); ``Session.send`` reads the state either way."""
     if api == "gateway":
         emulator.faults.add("ws_chat", "ws_close", count=2, after=after, code=1011)
     else:
