@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 
 import nemovideo
-from nemovideo import Recovery
+from nemovideo import Recovery, StreamDisconnected
 from nemovideo.emulator import Emulator
 
 from ..sdk.conftest import GATEWAY_KEY, messages_sent
@@ -77,3 +78,41 @@ async def test_a_reconnect_that_follows_the_turn_reads_the_outcome_from_the_stat
     assert messages_sent(nemo_emulator) == [GENERATE]
     sent = [e for e in nemo_emulator.log if e.endpoint == "ws_message"]
     assert str((sent[0].extra or {}).get("client_message_id", "")).startswith("cm_")
+
+
+CHAT_FAULTS: list[tuple[str, dict[str, Any], type[Exception] | None, list[float]]] = [
+    ("status", {"status": 503, "count": 2}, None, [2.0, 3.0]),  # the handshake retried: nothing was sent
+    ("forbidden", {}, None, [2.0]),  # a transient 403, retried as well
+    ("rate_limit", {}, nemovideo.RateLimitError, []),
+    ("latency", {"seconds": 0.2}, None, []),
+    ("ws_close", {"after": 0, "count": 2}, StreamDisconnected, [1.0]),  # one reconnect, no re-send
+    ("ws_close", {"after": 2, "code": 4001}, nemovideo.AuthenticationError, []),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "outcome", "waited"),
+    CHAT_FAULTS,
+    ids=[f"{f[0]}-{f[1].get('after', '')}" for f in CHAT_FAULTS],
+)
+async def test_no_chat_message_is_ever_sent_twice(
+    gw: nemovideo.NemoClient,
+    nemo_emulator: Emulator,
+    ws_waits: list[float],
+    kind: str,
+    params: dict[str, Any],
+    outcome: type[Exception] | None,
+    waited: list[float],
+) -> None:
+    session = await gw.sessions.create()
+    nemo_emulator.faults.add("ws_chat", kind, **params)
+    fast = Recovery(first_wait=0.05, wait=0.05, max_reads=3)
+    if outcome is None:
+        reply = await session.send("hello there", recovery=fast)
+        assert reply.text
+    else:
+        with pytest.raises(outcome):
+            await session.send("hello there", recovery=fast)
+    refused_at_handshake = kind == "rate_limit"
+    assert messages_sent(nemo_emulator) == ([] if refused_at_handshake else ["hello there"])
+    assert ws_waits == waited
