@@ -129,15 +129,20 @@ async def test_dropped_before_headers_is_not_resent(
 
 
 async def test_heartbeats_only_ends_in_a_clear_timeout(
-    nemo: nemovideo.NemoClient, quiet_agent: Emulator
+    either: nemovideo.NemoClient, quiet_agent: Emulator, api: str
 ) -> None:
-    session = await nemo.sessions.create()
-    quiet_agent.faults.add("run_sse", "heartbeats_only", seconds=5)
+    session = await either.sessions.create()
+    if api == "skill":
+        quiet_agent.faults.add("run_sse", "heartbeats_only", seconds=5)
+        text = "hello there"
+    else:  # a long tool: the gateway sends only `status: working` while it works
+        quiet_agent.configure(generation_seconds=5, heartbeat_interval=0.05)
+        text = GENERATE
     timeouts = StreamTimeouts(heartbeats_only=0.5)
-    async with session.stream("hello there", timeouts=timeouts) as events:
+    async with session.stream(text, timeouts=timeouts) as events:
         with pytest.raises(StreamTimeout, match="only heartbeats"):
             await drain(events)
-    assert messages_sent(quiet_agent) == ["hello there"]
+    assert messages_sent(quiet_agent) == [text]
 
 
 async def test_still_working_notices(either: nemovideo.NemoClient, quiet_agent: Emulator) -> None:
