@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 class Traits(NamedTuple):
-    """What tells the generations apart as plain data: one row each, written side by side."""
+    """What tells the generations apart as plain data: one row per generation, in field order (a row is
+    one line, so the two generations' data never reads as repeated code)."""
 
     envelope: EnvelopeKind
     """How JSON answers are wrapped."""
