@@ -215,7 +215,7 @@ class Session:
         if failures and broken is None and not aborted:
             await self.state()
             raise _agent_error(failures[-1])
-        if broken is None and resumed:
+        if broken is None and resumed and not aborted:
             broken = StreamDisconnected(
                 "The chat reconnected after the message left, so what the agent did meanwhile is missing.",
                 sent=True,
