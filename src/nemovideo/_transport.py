@@ -22,13 +22,16 @@ class GatedTransport(httpx.AsyncBaseTransport):
         self._slots = anyio.Semaphore(slots)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        pool_timeout = request.extensions.get("timeout", {}).get("pool")
-        with anyio.move_on_after(pool_timeout) as waited:
-            await self._slots.acquire()
-        if waited.cancelled_caught:
-            raise httpx.PoolTimeout(
-                f"no free connection in {pool_timeout} s (the pool timeout)", request=request
-            )
+        try:
+            self._slots.acquire_nowait()  # a free slot: no wait, no trip through the event loop
+        except anyio.WouldBlock:
+            pool_timeout = request.extensions.get("timeout", {}).get("pool")
+            with anyio.move_on_after(pool_timeout) as waited:
+                await self._slots.acquire()
+            if waited.cancelled_caught:
+                raise httpx.PoolTimeout(
+                    f"no free connection in {pool_timeout} s (the pool timeout)", request=request
+                ) from None
         try:
             response = await self._inner.handle_async_request(request)
         except BaseException:
