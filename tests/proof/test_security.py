@@ -42,6 +42,7 @@ from nemovideo import (
     Recovery,
     RenderJob,
 )
+from nemovideo._transport import GatedTransport
 from nemovideo.emulator import Emulator
 
 from ..sdk._media import GENERATE, png, rendered
@@ -55,6 +56,8 @@ FAST = Recovery(first_wait=0.05, wait=0.05, max_reads=2)
 def transport_context(nemo: nemovideo.NemoClient) -> ssl.SSLContext:
     """The SSL context the client's connection pool will use for https."""
     transport = nemo._requestor.http._transport
+    if isinstance(transport, GatedTransport):  # the gate in front of the pool
+        transport = transport._inner
     assert isinstance(transport, httpx.AsyncHTTPTransport)
     context = transport._pool._ssl_context
     assert isinstance(context, ssl.SSLContext)
