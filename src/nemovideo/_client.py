@@ -7,6 +7,7 @@ import socket
 import ssl
 from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -14,12 +15,14 @@ from ._auth import NemoAuth
 from ._config import Config
 from ._http import Requestor
 from ._version import __version__
-from .resources.credits import CreditsResource
-from .resources.projects import ProjectsResource
-from .resources.render import RenderResource
-from .resources.sessions import SessionsResource
-from .resources.state import StateResource
-from .resources.uploads import UploadsResource
+
+if TYPE_CHECKING:  # each resource is imported by its property, on first use
+    from .resources.credits import CreditsResource
+    from .resources.projects import ProjectsResource
+    from .resources.render import RenderResource
+    from .resources.sessions import SessionsResource
+    from .resources.state import StateResource
+    from .resources.uploads import UploadsResource
 
 USER_AGENT = f"nemovideo-python/{__version__}"
 
@@ -142,27 +145,39 @@ class NemoClient:
 
     @cached_property
     def credits(self) -> CreditsResource:
+        from .resources.credits import CreditsResource
+
         return CreditsResource(self._requestor)
 
     @cached_property
     def projects(self) -> ProjectsResource:
         """Projects and their sessions (gateway only)."""
+        from .resources.projects import ProjectsResource
+
         return ProjectsResource(self._requestor)
 
     @cached_property
     def state(self) -> StateResource:
+        from .resources.state import StateResource
+
         return StateResource(self._requestor)
 
     @cached_property
     def uploads(self) -> UploadsResource:
+        from .resources.uploads import UploadsResource
+
         return UploadsResource(self._requestor)
 
     @cached_property
     def render(self) -> RenderResource:
+        from .resources.render import RenderResource
+
         return RenderResource(self._requestor)
 
     @cached_property
     def sessions(self) -> SessionsResource:
+        from .resources.sessions import SessionsResource
+
         return SessionsResource(
             self._requestor, state=self.state, credits=self.credits, uploads=self.uploads, render=self.render
         )

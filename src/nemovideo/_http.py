@@ -12,11 +12,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from . import _retry
 from ._auth import SEND_ONCE, NemoAuth, TokenRequestFailed
@@ -35,14 +35,15 @@ from ._errors import (
 )
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from tenacity import RetryCallState
 
     from ._api import Api
+    from ._envelopes import ErrorBody as _ErrorBody
 
 log = logging.getLogger("nemovideo")
 
-M = TypeVar("M", bound=BaseModel)
-T = TypeVar("T")
+M = TypeVar("M", bound="BaseModel")
 EnvelopeKind = Literal["code", "render", "gateway"]
 """``code``: ``{"code": 0, "data"}``; ``render``: ``{"success": true, "data"}``; ``gateway``: either of
 those, or a bare body."""
@@ -57,32 +58,6 @@ _attempt: ContextVar[int] = ContextVar("nemovideo_attempt", default=1)
 async def _sleep(seconds: float) -> None:
     """Indirection so tests can make retry waits instant and record them."""
     await anyio.sleep(seconds)
-
-
-class _CodeEnvelope(BaseModel, Generic[T]):
-    code: int
-    data: T | None = None
-    msg: str | None = None
-    message: str | None = None
-    error: str | None = None
-
-
-class _ErrorBody(BaseModel):
-    """Any error body: the documented envelope, the render envelope, or a framework's ``detail``."""
-
-    code: int | str | None = None
-    success: bool | None = None
-    msg: str | None = None
-    message: str | None = None
-    error: str | None = None
-    detail: Any = None
-
-
-class _RenderEnvelope(BaseModel, Generic[T]):
-    success: bool
-    data: T | None = None
-    error: str | None = None
-    message: str | None = None
 
 
 def _message(body: _ErrorBody | None, response: httpx.Response) -> str:
@@ -318,7 +293,9 @@ class Requestor:
                 except ValidationError:
                     raise self.error_from(response, endpoint=endpoint, expected=cast) from None
         if response.status_code < 400:
-            wrapper: Any = (_CodeEnvelope if envelope == "code" else _RenderEnvelope)[cast]
+            from ._envelopes import CodeEnvelope, RenderEnvelope  # pydantic's model machinery, on first use
+
+            wrapper: Any = (CodeEnvelope if envelope == "code" else RenderEnvelope)[cast]
             try:
                 env = wrapper.model_validate_json(body)
             except ValidationError:
@@ -332,9 +309,11 @@ class Requestor:
         self, response: httpx.Response, *, endpoint: str, expected: type[BaseModel] | None = None
     ) -> NemoError:
         """Map an answer that is not a success to the one exception its code or status names."""
+        from ._envelopes import ErrorBody
+
         status = response.status_code
         try:
-            body: _ErrorBody | None = _ErrorBody.model_validate_json(response.content)
+            body: _ErrorBody | None = ErrorBody.model_validate_json(response.content)
         except ValidationError:
             body = None
         code = _int_code(body.code) if body is not None else None
