@@ -8,7 +8,6 @@ through the package's ``if TYPE_CHECKING:`` imports (tests/sdk/test_lazy_import.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Iterable, Mapping
 
@@ -18,7 +17,7 @@ def attach(
 ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``.
 
-    ``names`` maps a public name to ``(module, attribute)``, the module relative to the package;
+    ``names`` maps a public name to ``(module, attribute)``, the module relative to the package (``"._x"``);
     ``submodules`` are subpackages reachable as attributes without importing them first.
     """
     table = dict(names)
@@ -27,9 +26,9 @@ def attach(
     def __getattr__(name: str) -> object:
         if name in table:
             module, attribute = table[name]
-            value: object = getattr(importlib.import_module(module, package), attribute)
+            value: object = getattr(_load(package + module), attribute)
         elif name in modules:
-            value = importlib.import_module(f".{name}", package)
+            value = _load(f"{package}.{name}")
         else:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         setattr(sys.modules[package], name, value)
@@ -39,3 +38,9 @@ def attach(
         return sorted(set(vars(sys.modules[package])) | table.keys() | modules)
 
     return __getattr__, __dir__
+
+
+def _load(module: str) -> object:
+    """Import by the ``import`` statement's own path (``__import__``), which ``-X importtime`` reports."""
+    __import__(module)
+    return sys.modules[module]
