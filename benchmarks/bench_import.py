@@ -1,12 +1,12 @@
 """Import time of nemovideo against its own dependencies, in a venv that holds only the runtime dependencies.
 
-    python benchmarks/bench_import.py [--runs 9] [--source DIR] [--venv DIR] [--json out.json]
+    python benchmarks/bench_import.py [--runs 15] [--source DIR] [--venv DIR] [--json out.json]
 
 The venv is made afresh with uv (``uv venv --clear``, then ``uv pip install -e SOURCE``, no extras): httpx's
 own ``__init__`` imports its command line's dependencies (rich, click, pygments) when they are installed, so
 a venv with the SDK's ``cli`` extra would slow the floor and the SDK alike and hide the ratio.
 
-- floor: ``import httpx, httpx_sse, pydantic, anyio, tenacity``, what the SDK cannot import faster than;
+- floor: ``import httpx, httpx_sse, pydantic, anyio, tenacity``, the runtime dependencies all imported;
 - ``import nemovideo`` and ``from nemovideo import NemoClient``: the targets, each ≤ x1.3 the floor;
 - where the deferred cost lands, for the notes: pydantic's model machinery alone (``from pydantic import
   BaseModel`` on top of the floor), a ``NemoClient()`` made, every public name (``from nemovideo import *``),
@@ -15,10 +15,11 @@ a venv with the SDK's ``cli`` extra would slow the floor and the SDK alike and h
   interpreter's venv, which has the ``emulator`` extra).
 
 Each case runs in ``--runs`` fresh interpreters, interleaved round by round so that a busy moment of the
-machine falls on every case alike; the time is taken inside the interpreter around the statement
-(interpreter start-up excluded). One warm-up round first writes the bytecode caches; it is listed in the
-JSON and left out of the medians. One ``-X importtime`` run of each target lists the modules that cost the
-most. Not part of the test suite: numbers, not verdicts.
+machine falls on every case alike. The time is taken inside the interpreter around the statement
+(interpreter start-up excluded), as wall-clock time (the targets) and as the process's CPU time, which a
+busy machine disturbs less (a cross-check). One warm-up round first writes the bytecode caches; it is
+listed in the JSON and left out of the medians. One ``-X importtime`` run of each target lists the modules
+that cost the most. Not part of the test suite: numbers, not verdicts.
 """
 
 from __future__ import annotations
@@ -84,7 +85,10 @@ async def main():
 anyio.run(main)
 """,
 }
-TIMED = "import time\n_t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)\n"
+TIMED = (
+    "import time\n_t, _c = time.perf_counter(), time.process_time()\n{code}\n"
+    "print(time.perf_counter() - _t, time.process_time() - _c)\n"
+)
 
 
 def make_venv(where: Path, source: Path) -> tuple[Path, list[str]]:
@@ -98,14 +102,15 @@ def make_venv(where: Path, source: Path) -> tuple[Path, list[str]]:
     return python, frozen.stdout.split()
 
 
-def timed(python: Path, code: str, env: dict[str, str]) -> float:
-    """Seconds the code took in a fresh interpreter, measured inside it."""
+def timed(python: Path, code: str, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds the code took in a fresh interpreter, measured inside it: wall clock, and CPU time."""
     out = subprocess.run(
         [str(python), "-c", TIMED.format(code=code)], capture_output=True, text=True, env=env, check=False
     )
     if out.returncode != 0:
         raise SystemExit(f"this failed in the benchmark venv:\n{code}\n{out.stderr[-2000:]}")
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def importtime(python: Path, code: str, env: dict[str, str], top: int = 15) -> dict[str, Any]:
@@ -154,7 +159,7 @@ def emulator() -> Iterator[tuple[str, str] | None]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="import time of nemovideo vs its dependencies")
-    parser.add_argument("--runs", type=int, default=9, help="fresh interpreters per case (at least 7)")
+    parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per case (at least 7)")
     parser.add_argument("--source", type=Path, default=ROOT, help="the nemovideo checkout to measure")
     parser.add_argument("--venv", type=Path, default=Path(tempfile.gettempdir()) / "nemovideo-import-venv")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
@@ -172,14 +177,15 @@ def main() -> None:
             prelude = f"URL, TOKEN = {url!r}, {token!r}\n"
             cases.update({name: prelude + code for name, code in FIRST_CALL.items()})
         warmup = {name: timed(python, code, env) for name, code in cases.items()}
-        runs: dict[str, list[float]] = {name: [] for name in cases}
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
         for _ in range(args.runs):
             for name, code in cases.items():
                 runs[name].append(timed(python, code, env))
         profiles = {name: importtime(python, code, env) for name, code in {"floor": FLOOR, **TARGETS}.items()}
 
-    median = {name: statistics.median(values) * 1e3 for name, values in runs.items()}
-    floor = median["floor"]
+    median = {name: statistics.median(t for t, _ in values) * 1e3 for name, values in runs.items()}
+    cpu = {name: statistics.median(c for _, c in values) * 1e3 for name, values in runs.items()}
+    floor, cpu_floor = median["floor"], cpu["floor"]
     results: dict[str, Any] = {
         "python": sys.version.split()[0],
         "source": str(args.source),
@@ -191,8 +197,11 @@ def main() -> None:
                 "code": code,
                 "median_ms": median[name],
                 "ratio_to_floor": median[name] / floor,
-                "runs_ms": [t * 1e3 for t in runs[name]],
-                "warmup_ms": warmup[name] * 1e3,
+                "runs_ms": [t * 1e3 for t, _ in runs[name]],
+                "cpu_median_ms": cpu[name],
+                "cpu_ratio_to_floor": cpu[name] / cpu_floor,
+                "cpu_runs_ms": [c * 1e3 for _, c in runs[name]],
+                "warmup_ms": warmup[name][0] * 1e3,
             }
             for name, code in cases.items()
         },
@@ -210,7 +219,10 @@ def main() -> None:
             note = f"target ≤ x{TARGET:.2f}: {verdict}"
         else:
             note = "the floor" if name == "floor" else ""
-        line = f"  {name:<36} {median[name]:7.1f} ms  x{median[name] / floor:.2f} the floor  {note}"
+        line = (
+            f"  {name:<34} {median[name]:6.1f} ms  x{median[name] / floor:.2f} the floor"
+            f"  (CPU {cpu[name]:6.1f} ms, x{cpu[name] / cpu_floor:.2f})  {note}"
+        )
         print(line.rstrip())
     if served is None:
         print(f"  first call: {results['first_call_note']}")
