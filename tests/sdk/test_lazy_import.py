@@ -125,7 +125,8 @@ print(json.dumps([nemovideo.models.Draft.__module__, nemovideo.resources.Video._
 
 
 def test_the_client_imports_without_models_and_loads_a_resource_on_first_use() -> None:
-    """What ``from nemovideo import NemoClient`` leaves unloaded, until a resource is used."""
+    """What ``from nemovideo import NemoClient`` and making a client (either API) leave unloaded, until a
+    resource is used."""
     code = """
 import json, sys
 def loaded():
@@ -137,6 +138,7 @@ bare = loaded() + (["httpx"] if "httpx" in sys.modules else [])
 from nemovideo import NemoClient
 imported = loaded()
 client = NemoClient(token="t", api_url="http://127.0.0.1:9")
+NemoClient(api_key="nv_test", api="gateway", api_url="http://127.0.0.1:9")
 made = loaded()
 credits = client.credits
 print(json.dumps([bare, imported, made, loaded(), client.credits is credits]))

@@ -22,7 +22,7 @@ import nemovideo.models
 from nemovideo.models._base import Model
 for info in pkgutil.iter_modules(nemovideo.models.__path__):
     importlib.import_module("nemovideo.models." + info.name)
-importlib.import_module("nemovideo._api.gateway")
+importlib.import_module("nemovideo._api._frontend")
 
 def every(cls):
     for sub in cls.__subclasses__():
