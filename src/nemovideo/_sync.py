@@ -774,6 +774,8 @@ class SyncNemoClient:
         max_event_size: int | None = None,
         max_stream_events: int | None = None,
         max_stream_bytes: int | None = None,
+        min_download_rate: int | None = None,
+        download_rate_window: float | None = None,
     ) -> SyncNemoClient:
         """A client with other timeouts, retries or limits that shares this one's loop, pool and token.
 
@@ -792,6 +794,8 @@ class SyncNemoClient:
                 max_event_size=max_event_size,
                 max_stream_events=max_stream_events,
                 max_stream_bytes=max_stream_bytes,
+                min_download_rate=min_download_rate,
+                download_rate_window=download_rate_window,
             )
 
         client._derive = derive

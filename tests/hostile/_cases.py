@@ -325,3 +325,42 @@ async def sse_half_close(conn: Connection, request: Request) -> None:
     if await conn.head("200 OK", head):
         await conn.send(f"{len(TEXT_FRAME) + 50:x}\r\n".encode() + TEXT_FRAME)
         await conn.half_close()
+
+
+# --- a CDN that trickles ----------------------------------------------------------------------------
+
+VIDEO = bytes(range(256)) * 1024
+"""The CDN cases' 256 KB file."""
+VIDEO_ETAG = '"v1"'
+FAST_PART = 64 * 1024
+"""Bytes sent at full speed before the trickle starts."""
+
+
+async def _trickle_video(conn: Connection, request: Request, *, ranges: bool) -> None:
+    """``FAST_PART`` bytes at once, then 20 bytes a second until the client leaves. A request for the
+    rest (``Range`` with the right ``If-Range``) is answered at full speed, as a healthy CDN edge would."""
+    size = len(VIDEO)
+    head = [("Content-Type", "video/mp4"), ("Connection", "close")]
+    if ranges:
+        head += [("Accept-Ranges", "bytes"), ("ETag", VIDEO_ETAG)]
+    wanted = request.headers.get("range", "")
+    if ranges and wanted.startswith("bytes=") and request.headers.get("if-range") == VIDEO_ETAG:
+        start = int(wanted.removeprefix("bytes=").rstrip("-"))
+        rest = [("Content-Range", f"bytes {start}-{size - 1}/{size}"), ("Content-Length", str(size - start))]
+        await conn.answer("206 Partial Content", VIDEO[start:], head + rest)
+        return
+    if await conn.head("200 OK", [*head, ("Content-Length", str(size))]) and await conn.send(
+        VIDEO[:FAST_PART]
+    ):
+        await conn.send_all((VIDEO[i : i + 1] for i in range(FAST_PART, size)), pause=0.05)
+
+
+@case("cdn-trickle")
+async def cdn_trickle(conn: Connection, request: Request) -> None:
+    await _trickle_video(conn, request, ranges=True)
+
+
+@case("cdn-trickle-no-ranges")
+async def cdn_trickle_no_ranges(conn: Connection, request: Request) -> None:
+    """The same trickle from a server that cannot resume (no ``Accept-Ranges``, no validator)."""
+    await _trickle_video(conn, request, ranges=False)
