@@ -21,16 +21,17 @@ import os
 import re
 import struct
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
-from typing import IO, cast
+from typing import IO
 from urllib.parse import unquote, urlsplit
 
 import anyio
 import anyio.to_thread
 import httpx
 
+from ._body import body_bytes
 from ._errors import DownloadError
 from ._pace import RateFloor
 
@@ -228,7 +229,10 @@ class Transfer:
         etag = headers.get("etag")
         strong = etag if etag and not etag.startswith("W/") else None  # If-Range needs a strong one
         self.validator = strong or headers.get("last-modified")
-        self.resumable = headers.get("accept-ranges", "").lower() == "bytes"
+        # offsets count decoded bytes: an encoded body cannot be resumed by them
+        self.resumable = (
+            headers.get("accept-ranges", "").lower() == "bytes" and "content-encoding" not in headers
+        )
         length = headers.get("content-length", "")
         self.total = int(length) if length.isdigit() and "content-encoding" not in headers else None
         md5 = headers.get("content-md5")
@@ -272,7 +276,7 @@ class Transfer:
 
         floor = RateFloor(self.min_rate, self.rate_window)
         try:
-            body = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())  # a generator
+            body = body_bytes(response)  # a corrupt encoding raises once httpx's generators are closed
             with floor:
                 async with aclosing(body) as chunks:
                     async for chunk in chunks:

@@ -11,7 +11,7 @@ import pytest
 from nemovideo import DownloadError, RenderJob, RenderStatus
 
 from ._server import HostileServer
-from .conftest import DEADLINE, SLACK, ClientFactory, bounded
+from .conftest import DEADLINE, SLACK, ClientFactory, bounded, nothing_left_behind
 
 pytestmark = pytest.mark.anyio
 
@@ -131,3 +131,15 @@ async def test_trickling_cdn_that_cannot_resume_keeps_nothing(
     assert caught.value.partial is None
     assert "cannot resume it, so nothing was kept" in str(caught.value)
     assert leftovers(out) == []
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("encoding", ["br", "zstd"])
+async def test_a_corrupt_brotli_or_zstd_video_leaves_nothing_open(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path, encoding: str
+) -> None:
+    pytest.importorskip("brotli" if encoding == "br" else "zstandard")
+    with nothing_left_behind(), bounded(3.0):
+        error = await download_error(client_of, hostile, f"cdn-bad-{encoding}", tmp_path / "out")
+    assert "the body's encoding is corrupt" in str(error)
+    assert "Nothing was saved" in str(error)
