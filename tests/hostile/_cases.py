@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import itertools
 import random
 from collections.abc import Callable, Iterator
@@ -375,7 +376,7 @@ def corrupt_body(encoding: str) -> list[bytes]:
     mid-body, after several network reads (where a reader left suspended would show)."""
     payload = random.Random(16).randbytes(100_000).hex().encode()
     if encoding == "br":
-        import brotli  # type: ignore[import-untyped]
+        brotli = importlib.import_module("brotli")  # untyped; imported when a case needs it
 
         packed: bytes = brotli.compress(payload, quality=4)
     else:
@@ -406,7 +407,7 @@ def packed_zeros(encoding: str, total: int = 1024 * MB) -> Iterator[bytes]:
     """``total`` zero bytes compressed as ``encoding``, a megabyte at a time (about 200 KB or 32 KB)."""
     zeros = bytes(MB)
     if encoding == "br":
-        import brotli  # type: ignore[import-untyped]
+        brotli = importlib.import_module("brotli")  # untyped; imported when a case needs it
 
         brotli_packer = brotli.Compressor(quality=1)
         for _ in range(total // MB):
@@ -423,7 +424,7 @@ def packed_zeros(encoding: str, total: int = 1024 * MB) -> Iterator[bytes]:
 
 def _packed(encoding: str) -> bytes:
     if encoding == "br":
-        import brotli  # type: ignore[import-untyped]
+        brotli = importlib.import_module("brotli")  # untyped; imported when a case needs it
 
         return bytes(brotli.compress(ENVELOPE))
     import zstandard
