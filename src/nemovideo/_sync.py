@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from pathlib import Path
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, ParamSpec, TypeVar
 
@@ -76,6 +76,8 @@ A = TypeVar("A")
 
 CANCEL_GRACE = 10.0
 """Seconds an interrupted call gets to unwind in the loop before the interrupt propagates anyway."""
+SIGNAL_CHECK = 0.1
+"""Seconds at most between two checks for a pending signal while a call is waited for."""
 THREAD_NAME = "nemovideo-sync"
 
 _Relay = SimpleQueue[Callable[[], object] | None]
@@ -99,12 +101,22 @@ def _relayed(hook: Callable[..., object], relay: _Relay) -> Callable[..., None]:
     return in_caller_thread
 
 
+def _next_hook(relay: _Relay) -> Callable[[], object] | None:
+    """The next relayed hook, or ``None`` after ``SIGNAL_CHECK`` seconds: a signal that lands just before
+    the thread blocks does not wake it, so waking now and then lets Python run its handler (Ctrl-C's
+    ``KeyboardInterrupt``) in time."""
+    try:
+        return relay.get(timeout=SIGNAL_CHECK)
+    except Empty:
+        return None
+
+
 def _wait(waited: Future[T], task: Future[Any], finished: threading.Event, relay: _Relay) -> T:
     """Run relayed hooks until ``waited`` resolves. An interrupt (or a hook's error) cancels ``task`` and
     waits for it to unwind before propagating."""
     try:
         while not waited.done():
-            item = relay.get()
+            item = _next_hook(relay)
             if item is not None:
                 item()
         while not relay.empty():  # hooks of this call queued before it completed
