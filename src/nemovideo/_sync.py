@@ -111,18 +111,25 @@ def _next_hook(relay: _Relay) -> Callable[[], object] | None:
         return None
 
 
+def _run_hooks(waited: Future[Any], relay: _Relay) -> None:
+    """Relayed hooks until ``waited`` resolves, in a frame of its own below ``_wait``'s ``try``: a Ctrl-C
+    raised between two instructions of a loop was seen (CPython 3.11) to pass by a ``try`` around that
+    loop in the same frame; from a frame below, it arrives as any exception does."""
+    while not waited.done():
+        item = _next_hook(relay)
+        if item is not None:
+            item()
+    while not relay.empty():  # hooks of this call queued before it completed
+        item = relay.get_nowait()
+        if item is not None:
+            item()
+
+
 def _wait(waited: Future[T], task: Future[Any], finished: threading.Event, relay: _Relay) -> T:
     """Run relayed hooks until ``waited`` resolves. An interrupt (or a hook's error) cancels ``task`` and
     waits for it to unwind before propagating."""
     try:
-        while not waited.done():
-            item = _next_hook(relay)
-            if item is not None:
-                item()
-        while not relay.empty():  # hooks of this call queued before it completed
-            item = relay.get_nowait()
-            if item is not None:
-                item()
+        _run_hooks(waited, relay)  # in a frame of its own: see _run_hooks
     except BaseException:
         if not task.done():
             task.cancel()  # the portal cancels the task's scope in the loop
