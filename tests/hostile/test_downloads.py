@@ -143,3 +143,24 @@ async def test_a_corrupt_brotli_or_zstd_video_leaves_nothing_open(
         error = await download_error(client_of, hostile, f"cdn-bad-{encoding}", tmp_path / "out")
     assert "the body's encoding is corrupt" in str(error)
     assert "Nothing was saved" in str(error)
+
+
+async def test_bytes_kept_from_another_file_are_not_resumed(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    await anyio.Path(out).mkdir()
+    other = RenderJob(
+        id="r_other", status=RenderStatus.COMPLETED, output_url=f"{hostile.url('cdn-trickle')}/other.mp4"
+    )
+    async with client_of("cdn-trickle") as base:
+        nemo = base.with_options(min_download_rate=RATE, download_rate_window=WINDOW)
+        with pytest.raises(DownloadError):
+            await nemo.render.download(finished(hostile, "cdn-trickle"), out / "v.mp4")
+        with bounded(WINDOW + 2 * SLACK), pytest.raises(DownloadError) as caught:
+            await nemo.render.download(other, out / "v.mp4")  # the same target, another video
+    second = hostile.seen["cdn-trickle"][-1]
+    assert second.path.endswith("/other.mp4")
+    assert "range" not in second.headers  # started over: the kept bytes were another file's
+    assert caught.value.partial is not None
+    assert sorted(p.name for p in leftovers(out)) == [".v.mp4.part", ".v.mp4.part.json"]
