@@ -19,6 +19,7 @@ A new async method needs one delegating method here; ``tests/sync/test_surface.p
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import os
 import ssl
@@ -30,10 +31,12 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from pathlib import Path
 from queue import Empty, SimpleQueue
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, ParamSpec, TypeVar
 
 import anyio
+import anyio.abc
 import anyio.from_thread
+import anyio.lowlevel
 import httpx
 
 from ._client import NemoClient
@@ -147,6 +150,59 @@ def _outside_any_loop(make: Callable[[], T]) -> T:
         return pool.submit(make).result()
 
 
+class _Loop(NamedTuple):
+    """Where calls run: a task group in the loop thread, and the token to reach that loop."""
+
+    tasks: anyio.abc.TaskGroup
+    token: anyio.lowlevel.EventLoopToken
+
+
+async def _serve(*, task_status: anyio.abc.TaskStatus[_Loop]) -> None:
+    async with anyio.create_task_group() as tasks:
+        task_status.started(_Loop(tasks, anyio.lowlevel.current_token()))
+        await anyio.sleep_forever()
+
+
+def _soon(loop: _Loop, func: Callable[..., object], *args: Any) -> None:
+    """``func(*args)`` in the loop's thread, without waiting for it."""
+    loop.token.backend_class.run_sync_soon(func, args, loop.token.native_token)
+
+
+async def _run_call(
+    call: Callable[[], Awaitable[T]], future: Future[T], finished: threading.Event, loop: _Loop
+) -> None:
+    """Await ``call()`` in the loop and settle ``future`` (the caller's) with its outcome.
+
+    The caller hands a call over with one non-blocking ``run_sync_soon`` and then waits on ``future``:
+    one thread wake-up each way. (``BlockingPortal.start_task_soon`` also makes the caller wait until
+    the loop has started the task, a second round trip on every call.) Cancelling ``future`` from the
+    caller's thread cancels the call's scope here, as the portal does."""
+
+    def on_done(done: Future[T]) -> None:
+        if done.cancelled():
+            with contextlib.suppress(RuntimeError):  # the loop is already gone
+                _soon(loop, scope.cancel)
+
+    try:
+        with anyio.CancelScope() as scope:
+            future.add_done_callback(on_done)
+            try:
+                result = await call()
+            except anyio.get_cancelled_exc_class():
+                future.cancel()
+                raise
+            except BaseException as exc:
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                if future.set_running_or_notify_cancel():
+                    future.set_result(result)
+    finally:
+        finished.set()
+
+
 class _Runner:
     """The loop thread and the async client of one process, shared by a client and its derived ones."""
 
@@ -156,6 +212,7 @@ class _Runner:
         self._lock = threading.Lock()
         self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
         self._portal: BlockingPortal | None = None
+        self._loop: _Loop | None = None
         self._loop_thread: int | None = None
         self._closed = False
         self.generation = 0
@@ -171,38 +228,48 @@ class _Runner:
                 client = self._client
         return client
 
-    def _portal_now(self) -> BlockingPortal:
-        portal = self._portal
-        if portal is not None:
-            return portal
+    def _loop_now(self) -> _Loop:
+        loop = self._loop
+        if loop is not None:
+            return loop
         with self._lock:
             if self._closed:
                 raise RuntimeError("this SyncNemoClient is closed: make a new one")
-            if self._portal is None:
+            if self._loop is None:
                 cm = anyio.from_thread.start_blocking_portal("asyncio", name=THREAD_NAME)
-                self._portal = cm.__enter__()
-                self._portal_cm = cm
-                self._loop_thread = self._portal.call(threading.get_ident)
-            return self._portal
+                portal = cm.__enter__()
+                self._portal_cm, self._portal = cm, portal
+                self._loop_thread = portal.call(threading.get_ident)
+                self._loop = portal.start_task(_serve)[1]
+            return self._loop
+
+    def soon(self, func: Callable[..., object], *args: Any) -> None:
+        """``func(*args)`` in the loop thread, without waiting for it."""
+        _soon(self._loop_now(), func, *args)
 
     def _start(
         self, func: Callable[..., Awaitable[T]], args: Sequence[Any], kwargs: Mapping[str, Any]
     ) -> tuple[Future[T], threading.Event, _Relay]:
+        if threading.get_ident() == self._loop_thread:
+            raise RuntimeError("a SyncNemoClient cannot be called from its own loop's thread")
         relay = _relay()
         kwargs = {
             name: _relayed(value, relay) if name.startswith("on_") and callable(value) else value
             for name, value in kwargs.items()
         }
+        task: Future[T] = Future()
         finished = threading.Event()
-
-        async def run() -> T:
-            try:
-                return await func(*args, **kwargs)
-            finally:
-                finished.set()
-
-        task = self._portal_now().start_task_soon(run)
         task.add_done_callback(lambda _: relay.put(None))
+        loop = self._loop_now()
+        _soon(
+            loop,
+            loop.tasks.start_soon,
+            _run_call,
+            functools.partial(func, *args, **kwargs),
+            task,
+            finished,
+            loop,
+        )
         return task, finished, relay
 
     def call(self, func: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -236,7 +303,7 @@ class _Runner:
                 return
             self._closed = True
             cm, portal, client = self._portal_cm, self._portal, self._client
-            self._portal_cm = self._portal = None
+            self._portal_cm = self._portal = self._loop = None
         if cm is None or portal is None or client is None:
             return  # never started: no connection was opened
         if threading.get_ident() == self._loop_thread:  # collected in the loop itself: it cannot wait
@@ -251,7 +318,7 @@ class _Runner:
         a loop that is not in this process, and the client's sockets are the parent's."""
         _parents_objects.append((self._portal_cm, self._portal, self._client))
         self._lock = threading.Lock()
-        self._portal_cm = self._portal = None
+        self._portal_cm = self._portal = self._loop = None
         self._loop_thread = None
         self._client = None
         self.generation += 1
@@ -329,7 +396,7 @@ class _Context(AbstractContextManager[T], Generic[A, T]):
         assert leave is not None
         relay = _relay()  # this thread's: it may not be the one that entered
         self._task.add_done_callback(lambda _: relay.put(None))
-        self._runner._portal_now().start_task_soon(leave.set)
+        self._runner.soon(leave.set)
         return _wait(self._task, self._task, self._finished, relay)
 
 
