@@ -42,7 +42,8 @@ PY = sys.executable
 
 
 @contextlib.contextmanager
-def emulator(*args: str) -> Iterator[str]:
+def emulator_process(*args: str) -> Iterator[tuple[str, int]]:
+    """The emulator in a process of its own: its URL and pid (for its CPU time)."""
     proc = subprocess.Popen(
         [PY, "-m", "nemovideo.emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -50,11 +51,16 @@ def emulator(*args: str) -> Iterator[str]:
     )
     try:
         assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        yield url
+        yield proc.stdout.readline().strip(), proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def emulator(*args: str) -> Iterator[str]:
+    with emulator_process(*args) as (url, _):
+        yield url
 
 
 STREAM_SERVER = r"""
@@ -233,50 +239,118 @@ def bench_stream(events: int = 100_000) -> dict[str, Any]:
 # --- concurrency -----------------------------------------------------------------------------------
 
 
-async def _concurrency(url: str, sessions: int) -> dict[str, Any]:
+def _rss_kb() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _concurrency(url: str, sessions: int, emulator_pid: int, held: bool) -> dict[str, Any]:
+    """``held``: every turn is a generation that streams heartbeats for seconds, on a pool as large as
+    the run, so all streams are open at once (RSS per open stream); else short turns on the defaults."""
     import nemovideo
 
+    text = "Generate a 2-second video about the sea" if held else "hello there"
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=sessions)) if held else None
     with tempfile.TemporaryDirectory() as config:
-        async with nemovideo.NemoClient(api_url=url, config_dir=config, timeout=300) as nemo:
-            made = []
-            for _ in range(sessions):
-                made.append(await nemo.sessions.create())
+        async with nemovideo.NemoClient(
+            api_url=url, config_dir=config, timeout=300, http_client=http
+        ) as nemo:
+            made = [await nemo.sessions.create() for _ in range(sessions)]
             t = time.perf_counter()
-            await made[0].send("hello there", track_credits=False)
+            await made[0].send(text, track_credits=False)
             single = time.perf_counter() - t
-            done = 0
+            made[0] = await nemo.sessions.create()
+            done = failed = open_now = peak_open = 0
+            rss_before = _rss_kb()
+            peak_rss = rss_before
+            rss_at_peak_open = rss_before
 
             async def one(session: nemovideo.Session) -> None:
-                nonlocal done
-                reply = await session.send("hello there", track_credits=False)
-                assert reply.text
-                done += 1
+                nonlocal done, failed, open_now, peak_open, rss_at_peak_open
+                opened = False
+                try:
+                    async with session.stream(text) as events:
+                        async for _ in events:
+                            if not opened:
+                                opened = True
+                                open_now += 1
+                                if open_now > peak_open:
+                                    peak_open, rss_at_peak_open = open_now, _rss_kb()
+                    done += 1
+                except nemovideo.NemoError as exc:
+                    failed += 1
+                    print(f"  failed: {exc}")
+                finally:
+                    open_now -= opened
 
+            async def sample() -> None:
+                nonlocal peak_rss
+                while True:
+                    peak_rss = max(peak_rss, _rss_kb())
+                    await anyio.sleep(0.05)
+
+            cpu_before = _cpu_s(emulator_pid)
+            client_cpu_before = time.process_time()
             t = time.perf_counter()
             async with anyio.create_task_group() as tg:
-                for session in made:
-                    tg.start_soon(one, session)
+                tg.start_soon(sample)
+                async with anyio.create_task_group() as streams:
+                    for session in made:
+                        streams.start_soon(one, session)
+                tg.cancel_scope.cancel()
             wall = time.perf_counter() - t
-        async with httpx.AsyncClient() as http:
-            log = (await http.get(url + "/_emulator/log")).json()
+            emulator_cpu = _cpu_s(emulator_pid) - cpu_before
+            client_cpu = time.process_time() - client_cpu_before
+        if http is not None:
+            await http.aclose()
+        async with httpx.AsyncClient() as plain:
+            log = (await plain.get(url + "/_emulator/log")).json()
     entries = log if isinstance(log, list) else log.get("entries", [])
     tokens = sum(1 for e in entries if e.get("endpoint") == "anonymous_token")
+    per_stream_kb = (rss_at_peak_open - rss_before) / max(peak_open, 1)
+    cores = os.cpu_count() or 1
     print(
-        f"concurrency: {done}/{sessions} sessions streamed at once in {wall:.2f} s "
-        f"(one alone: {single:.2f} s; x{wall / single:.1f}); token requests: {tokens}"
+        f"concurrency{' (held open)' if held else ''}: {done}/{sessions} sessions streamed at once "
+        f"in {wall:.2f} s "
+        f"(one alone: {single:.2f} s; x{wall / single:.1f}); token requests: {tokens}; "
+        f"peak open streams {peak_open}, client RSS {rss_before / 1024:.1f} MB before, "
+        f"+{(rss_at_peak_open - rss_before) / 1024:.1f} MB at the peak ({per_stream_kb:.1f} KB a stream), "
+        f"peak {peak_rss / 1024:.1f} MB; CPU: emulator {emulator_cpu:.1f} s "
+        f"({emulator_cpu / wall / cores:.0%} of the machine), client {client_cpu:.1f} s "
+        f"({client_cpu / wall / cores:.0%})"
     )
     return {
+        "held_open": held,
+        "pool": sessions if held else "default",
         "sessions": sessions,
         "completed": done,
+        "failed": failed,
         "wall_s": wall,
         "single_s": single,
         "token_requests": tokens,
+        "peak_open_streams": peak_open,
+        "rss_before_kb": rss_before,
+        "rss_at_peak_open_kb": rss_at_peak_open,
+        "rss_peak_kb": peak_rss,
+        "rss_per_open_stream_kb": per_stream_kb,
+        "emulator_cpu_s": emulator_cpu,
+        "client_cpu_s": client_cpu,
+        "cores": cores,
     }
 
 
-def bench_concurrency(sessions: int = 500) -> dict[str, Any]:
-    with emulator("--credits", "100000", "--silent-share", "0") as url:
-        return anyio.run(_concurrency, url, sessions)
+def bench_concurrency(sessions: int = 2000) -> dict[str, Any]:
+    with emulator_process("--credits", "1000000", "--silent-share", "0") as (url, pid):
+        short = anyio.run(_concurrency, url, sessions, pid, False)
+    with emulator_process("--credits", "1000000", "--generation-seconds", "15") as (url, pid):
+        held = anyio.run(_concurrency, url, sessions, pid, True)
+    return {**short, "held": held}
 
 
 BENCHES = {

@@ -13,6 +13,7 @@ import httpx
 from ._auth import NemoAuth
 from ._config import Config
 from ._http import Requestor
+from ._transport import GatedTransport
 from ._version import __version__
 from .resources.credits import CreditsResource
 from .resources.projects import ProjectsResource
@@ -33,14 +34,20 @@ def _keepalive_options() -> list[tuple[int, int, int]]:
     return options
 
 
+MAX_CONNECTIONS = 100
+"""Connections the default pool opens to the API at once; more requests wait for a free one."""
+KEEP_ALIVE = 20
+"""Idle connections the default pool keeps open for reuse."""
+
+
 def _default_http(config: Config, verify: bool | ssl.SSLContext) -> httpx.AsyncClient:
     transport = httpx.AsyncHTTPTransport(
         verify=verify,
         socket_options=_keepalive_options(),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=KEEP_ALIVE),
     )
     return httpx.AsyncClient(
-        transport=transport,
+        transport=GatedTransport(transport, MAX_CONNECTIONS),
         timeout=config.timeout,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,

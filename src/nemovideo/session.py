@@ -196,7 +196,7 @@ class Session:
         balance_before = await self._balance() if track_credits else None
         events: list[Event] = []
         broken: NemoError | None = None
-        aborted = False
+        aborted = resumed = False
         try:
             async with self.stream(text, timeouts=timeouts, on_heartbeat=on_heartbeat) as stream:
                 async for event in stream:
@@ -204,6 +204,7 @@ class Session:
                     if on_event is not None:
                         on_event(event)
                 aborted = stream.aborted
+                resumed = getattr(stream, "resumed", False)  # the gateway's chat: a reconnect mid-turn
         except StreamTimeout as exc:
             broken = exc
         except APIConnectionError as exc:
@@ -214,6 +215,11 @@ class Session:
         if failures and broken is None and not aborted:
             await self.state()
             raise _agent_error(failures[-1])
+        if broken is None and resumed and not aborted:
+            broken = StreamDisconnected(
+                "The chat reconnected after the message left, so what the agent did meanwhile is missing.",
+                sent=True,
+            )
         after = await self._recover(before, recovery or Recovery(), broken) if broken else await self.state()
         balance_after = await self._balance() if track_credits else None
         return _reply(

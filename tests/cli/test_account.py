@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+import anyio
 import pytest
 from typer.testing import CliRunner
 
@@ -60,10 +61,18 @@ def test_projects_and_usage_list_what_the_gateway_recorded(
 ) -> None:
     key = gateway.add_api_key(credits=700)
     monkeypatch.setenv("NEMO_API_KEY", key)
+    waited: list[float] = []
+
+    async def quick(seconds: float) -> None:  # the gateway's render polls are 30 s apart: not in a test
+        waited.append(seconds)
+        await anyio.sleep(0.05)
+
+    monkeypatch.setattr("nemovideo.resources.render._sleep", quick)
     made = runner.invoke(
         app, ["generate", "A 2-second video about rain", "-q", "draft", "-o", str(tmp_path / "rain.mp4")]
     )
     assert made.exit_code == 0, made.stdout + made.stderr
+    assert set(waited) == {30.0}  # the export polled at the gateway's cadence
     listed = json.loads(runner.invoke(app, ["projects", "--json"]).stdout)
     assert len(listed["projects"]) == 1
     table = runner.invoke(app, ["projects"])

@@ -433,3 +433,28 @@ async def test_projects_in_the_older_shape_list_their_first_prompt(nemo_emulator
         "name": "old",
     }
     assert "project_id" not in one
+
+
+async def test_a_reset_mid_turn_leaves_the_fresh_emulator_nothing_of_that_turn(
+    nemo_emulator: Emulator,
+) -> None:
+    """Ids start over after a reset, so the first session is the same id again: the cancelled turn's end must
+    not be told to it, nor its lines put in the fresh usage history."""
+    nemo_emulator.configure(generation_seconds=3)
+    key = new_key()
+    async with api(nemo_emulator) as c:
+        _, sid = await new_project(c, key)
+        async with chat(nemo_emulator, c, key, sid) as ws:
+            await send(ws, GENERATE)
+            await until(ws, ["tool_start"])
+            nemo_emulator.reset()
+            end = (await until(ws))[-1]  # the cancelled turn is over
+        _, again = await new_project(c, key)
+        async with chat(nemo_emulator, c, key, again) as ws:
+            await ws.send_json({"type": "ping"})
+            first = await ws.receive_json(timeout=10)
+        usage = data(await c.get("/billing/usage/conversations", headers=bearer(key)))
+    assert again == sid
+    assert end["type"] == "done"
+    assert first == {"type": "pong"}
+    assert [item["kind"] for item in usage["items"]] == ["grant"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import anyio
 import pytest
@@ -94,10 +95,11 @@ async def test_vendor_sequence_decodes_to_typed_events(gw: nemovideo.NemoClient,
     assert [e.text for e in events if isinstance(e, Thinking)] == ["", "a plan", ""]
     assert isinstance(events[-1], Done)
     assert isinstance(events[-2], Text)
-    # the message went once, after session_ready, in the vendor's shape; the key and session in the URL
-    assert [m for m in raw.received if m["type"] == "message"] == [
-        {"type": "message", "content": "Make a video", "metadata": {}}
-    ]
+    # the message went once, after session_ready, in the vendor's shape (its id in the metadata); the key and
+    # session in the URL
+    [sent] = [m for m in raw.received if m["type"] == "message"]
+    assert sent == {"type": "message", "content": "Make a video", "metadata": sent["metadata"]}
+    assert re.fullmatch(r"cm_[0-9a-f]{16}", sent["metadata"]["client_message_id"])
     assert raw.query() == {"token": [KEY], "session_id": [SESSION]}
 
 

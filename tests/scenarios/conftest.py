@@ -1,4 +1,5 @@
-"""One suite for both clients: each scenario gets ``nemo`` as the async ``NemoClient`` and as the sync one.
+"""One suite for both clients and both API generations: each scenario gets ``nemo`` as the async
+``NemoClient`` and as the sync one, each speaking the skill API (anonymous) and the gateway (an API key).
 
 A test body is written once, as async code against the async client's interface. For the sync variant,
 ``Blocking`` wraps the real sync objects so they can be driven from that one body, and hides none of their
@@ -30,6 +31,8 @@ import pytest
 from nemovideo import NemoClient, SyncNemoClient
 from nemovideo._sync import _Handle, _Resource
 from nemovideo.emulator import Emulator
+
+from ..sdk.conftest import GATEWAY_KEY
 
 Connect = Callable[[], AbstractAsyncContextManager[NemoClient]]
 """Opens another client of the test's kind, on the same emulator and token (``async with connect() as c``)."""
@@ -116,9 +119,16 @@ def client_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(params=["skill", "gateway"])
+def api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def connect(client_kind: str, emulator: Emulator, tmp_path: Path) -> Connect:
+def connect(client_kind: str, api: str, emulator: Emulator, tmp_path: Path) -> Connect:
     settings: dict[str, Any] = {"api_url": emulator.url, "config_dir": tmp_path / "nemo"}
+    if api == "gateway":
+        settings["api_key"] = GATEWAY_KEY
     if client_kind == "async":
         return lambda: NemoClient(**settings)
 

@@ -15,6 +15,7 @@ from nemovideo import (
     InsufficientCreditsError,
     RenderJob,
     RenderStatus,
+    Status,
     SyncNemoClient,
     SyncSession,
     Text,
@@ -22,19 +23,17 @@ from nemovideo import (
     ToolCall,
     ToolResult,
     UnsupportedFileError,
+    UnsupportedOnThisAPI,
 )
 from nemovideo.emulator import Emulator
 
 from ..sdk._media import mp4_like, png, tiny_draft
+from ..sdk.conftest import messages_sent, requests_to, twin
 from .conftest import Connect
 
 pytestmark = pytest.mark.anyio
 
 GENERATE = "Generate a 3-second promotional video from this script with background music: Tea, brewed slowly."
-
-
-def messages_sent(emulator: Emulator) -> list[str]:
-    return [e.message or "" for e in emulator.log if e.endpoint == "run_sse"]
 
 
 def files_in(directory: Path) -> list[str]:
@@ -49,20 +48,24 @@ def probe(path: Path) -> tuple[dict[str, str], float]:
         return codecs, container.duration / 1_000_000
 
 
-async def test_create_a_session(nemo: nemovideo.NemoClient, emulator: Emulator) -> None:
+async def test_create_a_session(nemo: nemovideo.NemoClient, emulator: Emulator, api: str) -> None:
     session = await nemo.sessions.create(language="en")
     assert re.fullmatch(r"\d{19}", session.id)
-    assert session.task_id
-    assert (
-        session.project_url == f"{nemo.config.web_url}/workspace/task/{session.task_id}?session={session.id}"
-    )
+    if api == "skill":  # a task with a page in the web app
+        assert session.task_id
+        assert session.project_url == (
+            f"{nemo.config.web_url}/workspace/task/{session.task_id}?session={session.id}"
+        )
+    else:  # a project of its own
+        assert re.fullmatch(r"project_[0-9a-f]{12}", session.project_id or "")
+        assert [s.session_id for s in await nemo.projects.sessions(session.project_id or "")] == [session.id]
     assert not session.draft.is_ready
     state = await session.state()
     assert state.session_id == session.id
     assert not state.draft.is_ready
     again = nemo.sessions.get(session.id)
     assert (await again.state()).session_id == session.id
-    [created] = [e for e in emulator.log if e.endpoint == "create_session"]
+    [created] = [e for e in emulator.log if e.endpoint == twin(api, "create_session")]
     assert created.status == 200
 
 
@@ -82,7 +85,7 @@ async def test_generate_a_video_with_the_agent(nemo: nemovideo.NemoClient, emula
     assert messages_sent(emulator) == [GENERATE]
 
 
-async def test_stream_a_turn(nemo: nemovideo.NemoClient, emulator: Emulator) -> None:
+async def test_stream_a_turn(nemo: nemovideo.NemoClient, emulator: Emulator, api: str) -> None:
     emulator.configure(generation_seconds=0.5)  # long enough for heartbeats, even on a busy CPU
     session = await nemo.sessions.create()
     seen: list[nemovideo.Event] = []
@@ -90,7 +93,8 @@ async def test_stream_a_turn(nemo: nemovideo.NemoClient, emulator: Emulator) -> 
         async for event in events:
             seen.append(event)
     assert events.events_received >= len(seen)
-    assert {TextDelta, Text, ToolCall, ToolResult, Heartbeat} <= {type(e) for e in seen}
+    alive = Heartbeat if api == "skill" else Status  # the gateway's heartbeat is a status "working"
+    assert {TextDelta, Text, ToolCall, ToolResult, alive} <= {type(e) for e in seen}
     finals = [e for e in seen if isinstance(e, Text)]
     deltas = [e for e in seen[: seen.index(finals[0])] if isinstance(e, TextDelta)]
     assert "".join(d.text for d in deltas) == finals[0].text
@@ -118,7 +122,7 @@ async def test_a_silent_edit_is_described_from_what_changed(
     assert reply.text == "music Lo-fi: volume 35% → 20%."
 
 
-async def test_upload_files(nemo: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path) -> None:
+async def test_upload_files(nemo: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path, api: str) -> None:
     session = await nemo.sessions.create()
     (tmp_path / "logo.png").write_bytes(png(16, 12))
     clip = mp4_like(tmp_path / "clip.mp4", 256 * 1024)
@@ -131,17 +135,23 @@ async def test_upload_files(nemo: nemovideo.NemoClient, emulator: Emulator, tmp_
     assert progress[-1][0] == progress[-1][1] > 256 * 1024
     assert [s for s, _ in progress] == sorted(s for s, _ in progress)
     assert logo.cdn_url is not None
+    if api == "gateway":  # one request a file; no upload from URLs there
+        with pytest.raises(UnsupportedOnThisAPI, match="skill API only"):
+            await nemo.uploads.from_urls(session.id, [logo.cdn_url])
+        assert requests_to(emulator, "upload") == 2
+        assert [m.filename for m in (await session.state()).video_infos] == ["logo.png", "clip.mp4"]
+        return
     [again] = await nemo.uploads.from_urls(session.id, [logo.cdn_url])
     assert again.hash == logo.hash
     with pytest.raises(ValueError, match="not an http"):
         await nemo.uploads.from_urls(session.id, ["ftp://example.com/a.mp4"])
-    assert [e.endpoint for e in emulator.log].count("upload") == 2
+    assert requests_to(emulator, "upload") == 2
     state = await session.state()
     assert [m.filename for m in state.video_infos] == ["logo.png", "clip.mp4", "logo.png"]
 
 
 async def test_export_an_mp4_and_probe_it(
-    nemo: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path
+    nemo: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path, api: str
 ) -> None:
     session = await nemo.sessions.create()
     await session.send(GENERATE)
@@ -151,8 +161,7 @@ async def test_export_an_mp4_and_probe_it(
     )
     assert video.path == tmp_path / "tea.mp4"
     assert video.job.status is RenderStatus.COMPLETED
-    assert video.id.startswith("render_")
-    assert len(video.id) == len("render_") + 32
+    assert re.fullmatch(r"render_[0-9a-f]{32}" if api == "skill" else r"render_\d{13}", video.id)
     assert seen[-1].status is RenderStatus.COMPLETED
     assert [j.progress for j in seen] == sorted(j.progress for j in seen)
     codecs, duration = probe(tmp_path / "tea.mp4")
@@ -164,7 +173,7 @@ async def test_export_an_mp4_and_probe_it(
     cdn = [e for e in emulator.log if e.origin == "cdn"]
     assert len(cdn) == 2
     assert not any(e.has_authorization or any(h.startswith("x-skill-") for h in e.headers) for e in cdn)
-    assert [e.render_id for e in emulator.log if e.endpoint == "render_start"] == [video.id]
+    assert [e.render_id for e in emulator.log if e.endpoint == twin(api, "render_start")] == [video.id]
 
 
 async def test_credits_before_and_after(
@@ -198,14 +207,18 @@ async def test_resume_a_render_by_its_id(connect: Connect, emulator: Emulator, t
     assert list(emulator.ctx.store.renders) == [saved]  # resumed, not started again
 
 
-async def test_no_credits_left(nemo: nemovideo.NemoClient, emulator: Emulator) -> None:
+async def test_no_credits_left(nemo: nemovideo.NemoClient, emulator: Emulator, api: str) -> None:
     emulator.configure(credits=50)
     session = await nemo.sessions.create()
     with pytest.raises(InsufficientCreditsError) as raised:
         await session.send(GENERATE)
     assert raised.value.code == 2001
-    assert raised.value.registration_url
-    assert raised.value.registration_url.startswith(f"{nemo.config.web_url}/register?bind=anon_")
+    if api == "skill":  # an anonymous user is offered to register
+        assert raised.value.registration_url
+        assert raised.value.registration_url.startswith(f"{nemo.config.web_url}/register?bind=anon_")
+    else:
+        assert raised.value.registration_url is None
+        assert "dashboard/billing" in str(raised.value)
     assert messages_sent(emulator) == [GENERATE]  # refused once, not retried
     assert (await nemo.credits.balance()).available == 50
 
@@ -221,7 +234,7 @@ async def test_an_unsupported_file_is_refused_before_it_is_sent(
     assert raised.value.hint
     with pytest.raises(UnsupportedFileError, match="content is not mp4"):
         await session.upload(tmp_path / "fake.mp4")
-    assert "upload" not in [e.endpoint for e in emulator.log]
+    assert requests_to(emulator, "upload") == 0
 
 
 async def test_an_existing_target_is_kept(

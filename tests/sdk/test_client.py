@@ -22,7 +22,7 @@ from nemovideo import (
 from nemovideo._auth import TokenStore
 from nemovideo.emulator import Emulator
 
-from .conftest import requests_to
+from .conftest import requests_to, twin
 
 pytestmark = pytest.mark.anyio
 
@@ -133,10 +133,10 @@ async def test_environment_token_error_names_the_variable(
 
 
 async def test_5xx_burst_on_a_get_is_retried_with_backoff(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float]
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float], api: str
 ) -> None:
-    nemo_emulator.faults.add("credits", "status", count=2, status=503)
-    assert (await nemo.credits.balance()).available == 100
+    nemo_emulator.faults.add(twin(api, "credits"), "status", count=2, status=503)
+    assert (await either.credits.balance()).available == 100
     assert requests_to(nemo_emulator, "credits") == 3
     assert len(waits) == 2
     assert 0 <= waits[0] <= 0.5
@@ -144,40 +144,40 @@ async def test_5xx_burst_on_a_get_is_retried_with_backoff(
 
 
 async def test_retries_stop_after_max_retries(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float]
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float], api: str
 ) -> None:
-    nemo_emulator.faults.add("credits", "status", count=10, status=502)
+    nemo_emulator.faults.add(twin(api, "credits"), "status", count=10, status=502)
     with pytest.raises(ServerError) as info:
-        await nemo.credits.balance()
+        await either.credits.balance()
     assert info.value.http_status == 502
     assert requests_to(nemo_emulator, "credits") == 3
-    impatient = nemo.with_options(max_retries=0)
+    impatient = either.with_options(max_retries=0)
     with pytest.raises(ServerError):
         await impatient.credits.balance()
     assert requests_to(nemo_emulator, "credits") == 4
 
 
 async def test_5xx_on_create_session_is_not_repeated(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float]
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float], api: str
 ) -> None:
     """A POST that reached the server may have created a session: it is not sent twice."""
-    await nemo.credits.balance()
-    nemo_emulator.faults.add("create_session", "status", status=500)
+    await either.credits.balance()
+    nemo_emulator.faults.add(twin(api, "create_session"), "status", status=500)
     with pytest.raises(ServerError):
-        await nemo.sessions.create()
+        await either.sessions.create()
     assert requests_to(nemo_emulator, "create_session") == 1
     assert waits == []
 
 
 async def test_rate_limit_waits_retry_after_once(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float]
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float], api: str
 ) -> None:
-    nemo_emulator.faults.add("credits", "rate_limit", retry_after=7)
-    assert (await nemo.credits.balance()).available == 100
+    nemo_emulator.faults.add(twin(api, "credits"), "rate_limit", retry_after=7)
+    assert (await either.credits.balance()).available == 100
     assert waits == [7.0]
-    nemo_emulator.faults.add("credits", "rate_limit", count=2, retry_after=3)
+    nemo_emulator.faults.add(twin(api, "credits"), "rate_limit", count=2, retry_after=3)
     with pytest.raises(RateLimitError) as info:
-        await nemo.credits.balance()
+        await either.credits.balance()
     assert info.value.retry_after == 3
     assert requests_to(nemo_emulator, "credits") == 4  # 2 + 2: one retry each time
 
@@ -201,32 +201,34 @@ async def test_token_endpoint_rate_limit_is_retried_once(
 
 
 async def test_connection_dropped_before_headers_is_retried_for_a_get(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float]
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float], api: str
 ) -> None:
-    await nemo.credits.balance()
-    nemo_emulator.faults.add("credits", "drop_before_headers")
-    assert (await nemo.credits.balance()).available == 100
+    await either.credits.balance()
+    nemo_emulator.faults.add(twin(api, "credits"), "drop_before_headers")
+    assert (await either.credits.balance()).available == 100
     assert requests_to(nemo_emulator, "credits") == 3
 
 
 async def test_connection_dropped_on_a_post_is_not_repeated(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float]
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float], api: str
 ) -> None:
-    await nemo.credits.balance()
-    nemo_emulator.faults.add("create_session", "drop_before_headers")
+    await either.credits.balance()
+    nemo_emulator.faults.add(twin(api, "create_session"), "drop_before_headers")
     with pytest.raises(APIConnectionError) as info:
-        await nemo.sessions.create()
+        await either.sessions.create()
     assert info.value.sent
     assert requests_to(nemo_emulator, "create_session") == 1
 
 
 async def test_malformed_json_is_a_protocol_error(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, api: str
 ) -> None:
-    await nemo.credits.balance()
-    nemo_emulator.faults.add("credits", "malformed_json")
-    with pytest.raises(ProtocolError, match="/api/credits/balance/simple"):
-        await nemo.credits.balance()
+    await either.credits.balance()
+    nemo_emulator.faults.add(twin(api, "credits"), "malformed_json")
+    with pytest.raises(
+        ProtocolError, match="/api/credits/balance/simple" if api == "skill" else "/billing/balance"
+    ):
+        await either.credits.balance()
 
 
 async def test_unreachable_server_is_a_connection_error(tmp_path: Path, waits: list[float]) -> None:

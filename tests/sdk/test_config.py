@@ -81,5 +81,5 @@ def test_connections_use_tcp_keepalive() -> None:
     if hasattr(socket, "TCP_KEEPIDLE"):
         assert (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 60) in options
     client = NemoClient(api_url="http://127.0.0.1:9")
-    pool = client._requestor.http._transport._pool  # type: ignore[attr-defined]
+    pool = client._requestor.http._transport._inner._pool  # type: ignore[attr-defined]
     assert pool._socket_options == options

@@ -45,11 +45,11 @@ def entries(emulator: Emulator, endpoint: str) -> list[str | None]:
 
 
 async def test_download_from_the_cdn_without_the_token(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    job = await rendered(nemo)
+    job = await rendered(either)
     progress: list[tuple[int, int | None]] = []
-    saved = await nemo.render.download(job, out / "a.mp4", on_progress=lambda n, t: progress.append((n, t)))
+    saved = await either.render.download(job, out / "a.mp4", on_progress=lambda n, t: progress.append((n, t)))
     assert saved == out / "a.mp4"
     size = saved.stat().st_size
     assert progress[-1] == (size, size)
@@ -66,32 +66,32 @@ async def test_download_from_the_cdn_without_the_token(
 
 
 async def test_by_id_by_url_and_into_a_directory(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    job = await rendered(nemo)
+    job = await rendered(either)
     assert job.output_url is not None
-    by_id = await nemo.render.download(job.id, out / "by_id.mp4")
-    by_url = await nemo.render.download(job.output_url, out / "by_url.mp4")
-    into = await nemo.render.download(job, out)
+    by_id = await either.render.download(job.id, out / "by_id.mp4")
+    by_url = await either.render.download(job.output_url, out / "by_url.mp4")
+    into = await either.render.download(job, out)
     assert into == out / f"{job.id}.mp4"
     assert by_id.read_bytes() == by_url.read_bytes() == into.read_bytes()
     assert not any(e.has_authorization for e in immediate.log if e.origin == "cdn")
 
 
 async def test_refuses_to_overwrite_before_any_request(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    job = await rendered(nemo)
+    job = await rendered(either)
     target = out / "mine.mp4"
     target.write_bytes(b"precious")
     immediate.clear_log()
     with pytest.raises(FileExistsError, match="overwrite=True"):
-        await nemo.render.download(job, target)
+        await either.render.download(job, target)
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        await nemo.render.download(job, out / "no" / "such" / "dir.mp4")
+        await either.render.download(job, out / "no" / "such" / "dir.mp4")
     assert immediate.log == []
     assert target.read_bytes() == b"precious"
-    await nemo.render.download(job, target, overwrite=True)
+    await either.render.download(job, target, overwrite=True)
     assert target.read_bytes()[4:8] == b"ftyp"
 
 
@@ -118,43 +118,43 @@ async def test_a_refused_cdn_falls_back_to_the_api(
 
 
 async def test_a_cut_download_leaves_no_file(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    job = await rendered(nemo)
+    job = await rendered(either)
     immediate.faults.add("cdn", "drop_after_headers", count=None)
     immediate.faults.add("render_download", "drop_after_headers")
     with pytest.raises(DownloadError, match="the CDN failed") as raised:
-        await nemo.render.download(job, out / "a.mp4")
+        await either.render.download(job, out / "a.mp4")
     assert "Nothing was saved" in str(raised.value)
     assert files_in(out) == []
 
 
 async def test_a_cancelled_download_leaves_no_file(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path, monkeypatch: pytest.MonkeyPatch
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = await rendered(nemo)
+    job = await rendered(either)
     monkeypatch.setattr("nemovideo._download.CHUNK_SIZE", 4096)
     with anyio.CancelScope() as scope:
-        await nemo.render.download(job, out / "a.mp4", on_progress=lambda n, t: scope.cancel())
+        await either.render.download(job, out / "a.mp4", on_progress=lambda n, t: scope.cancel())
     assert scope.cancelled_caught
     assert files_in(out) == []
 
 
 async def test_an_unfinished_job_is_not_downloaded(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, out: Path
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, out: Path
 ) -> None:
     nemo_emulator.configure(job_progression="manual")
-    job = await nemo.render.start(await session_id(nemo), tiny_draft())
+    job = await either.render.start(await session_id(either), tiny_draft())
     with pytest.raises(RenderError, match=r"is pending .*nemo\.render\.wait"):
-        await nemo.render.download(job, out / "a.mp4")
+        await either.render.download(job, out / "a.mp4")
     assert files_in(out) == []
 
 
 async def test_video_download_after_export(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    video = await nemo.render.export(
-        await session_id(nemo), tiny_draft(), quality="draft", poll_interval=0.05
+    video = await either.render.export(
+        await session_id(either), tiny_draft(), quality="draft", poll_interval=0.05
     )
     assert video.job.status is RenderStatus.COMPLETED
     assert "token" not in repr(video)
@@ -210,13 +210,13 @@ def cdn_log(emulator: Emulator) -> list[tuple[int | None, str | None, str | None
 
 
 async def test_a_cut_download_resumes_from_its_bytes(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    job = await rendered(nemo)
+    job = await rendered(either)
     whole = job_size(immediate, job.id)
     immediate.faults.add("cdn", "cut_body", at=10_000)
     progress: list[int] = []
-    saved = await nemo.render.download(job, out / "a.mp4", on_progress=lambda n, t: progress.append(n))
+    saved = await either.render.download(job, out / "a.mp4", on_progress=lambda n, t: progress.append(n))
     output = immediate.ctx.store.renders[job.id].output_path
     assert output is not None
     assert saved.read_bytes() == output.read_bytes()
@@ -231,9 +231,9 @@ async def test_a_cut_download_resumes_from_its_bytes(
 
 
 async def test_a_file_changed_since_the_cut_is_fetched_whole(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    job = await rendered(nemo)
+    job = await rendered(either)
     output = immediate.ctx.store.renders[job.id].output_path
     assert output is not None
     immediate.faults.add("cdn", "cut_body", at=5_000)
@@ -245,20 +245,20 @@ async def test_a_file_changed_since_the_cut_is_fetched_whole(
             later = output.stat().st_mtime + 60
             os.utime(output, (later, later))
 
-    saved = await nemo.render.download(job, out / "a.mp4", on_progress=change_the_file)
+    saved = await either.render.download(job, out / "a.mp4", on_progress=change_the_file)
     assert saved.read_bytes() == output.read_bytes()
     assert [status for status, _, _ in cdn_log(immediate)] == [200, 200]  # If-Range failed: sent whole
     assert files_in(out) == ["a.mp4"]
 
 
 async def test_a_download_cut_every_time_gives_up_and_leaves_nothing(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    job = await rendered(nemo)
+    job = await rendered(either)
     immediate.faults.add("cdn", "drop_before_headers", count=None)
     immediate.faults.add("render_download", "cut_body", at=3_000, count=None)
     with pytest.raises(DownloadError, match="Nothing was saved"):
-        await nemo.render.download(job, out / "a.mp4")
+        await either.render.download(job, out / "a.mp4")
     assert files_in(out) == []
 
 
@@ -276,16 +276,16 @@ async def test_a_checksum_that_disagrees_is_refused(out: Path) -> None:
 
 
 async def test_video_duration_comes_from_the_file_the_poll_or_the_draft(
-    nemo: nemovideo.NemoClient, immediate: Emulator, out: Path
+    either: nemovideo.NemoClient, immediate: Emulator, out: Path
 ) -> None:
-    video = await nemo.render.export(
-        await session_id(nemo), tiny_draft(), quality="draft", poll_interval=0.05
+    video = await either.render.export(
+        await session_id(either), tiny_draft(), quality="draft", poll_interval=0.05
     )
     assert video.duration == pytest.approx(2.0, abs=0.15)
     bare = render_module.Video(
-        video.job.model_copy(update={"duration": None}), nemo.render, draft_duration=7.0
+        video.job.model_copy(update={"duration": None}), either.render, draft_duration=7.0
     )
     assert bare.duration == 7.0  # the draft's, when the poll said nothing
     await bare.download(out / "v.mp4")
     assert bare.duration == pytest.approx(2.0, abs=0.15)  # the file's own, once downloaded
-    assert render_module.Video(bare.job, nemo.render).duration is None
+    assert render_module.Video(bare.job, either.render).duration is None

@@ -19,11 +19,13 @@ from nemovideo import (
     RenderJob,
     RenderStatus,
     RenderTimeoutError,
+    UnsupportedOnThisAPI,
 )
 from nemovideo.emulator import Emulator
 from nemovideo.resources import render as render_module
 
 from ._media import session_id, tiny_draft
+from .conftest import GATEWAY_KEY, requests_to, twin
 
 pytestmark = pytest.mark.anyio
 
@@ -33,8 +35,9 @@ def jobs_in(emulator: Emulator) -> list[str]:
 
 
 async def test_a_draft_that_is_not_ready_is_refused_before_sending(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator
+    either: nemovideo.NemoClient, nemo_emulator: Emulator
 ) -> None:
+    nemo = either
     with pytest.raises(DraftNotReadyError, match="nothing to export"):
         await nemo.render.start("1234567890123456789", {"t": [{"tt": 0, "sg": []}], "d": 0})
     with pytest.raises(DraftNotReadyError):
@@ -43,7 +46,7 @@ async def test_a_draft_that_is_not_ready_is_refused_before_sending(
     session = await nemo.sessions.create()
     with pytest.raises(DraftNotReadyError):
         await session.export()
-    assert "render_start" not in [e.endpoint for e in nemo_emulator.log]
+    assert requests_to(nemo_emulator, "render_start") == 0
 
 
 class RecordStarts(httpx.AsyncHTTPTransport):
@@ -54,44 +57,55 @@ class RecordStarts(httpx.AsyncHTTPTransport):
         self.ids: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/render/proxy/lambda":
+        if request.url.path in ("/api/render/proxy/lambda", "/services/v1/render-proxy/lambda"):
             self.ids.append(json.loads(request.content)["id"])
         return await super().handle_async_request(request)
 
 
 @pytest.mark.parametrize("faults", [["status", "status"], ["status", "drop_after_headers"]])
 async def test_a_failing_start_makes_one_job(
-    nemo_emulator: Emulator, waits: list[float], faults: list[str]
+    nemo_emulator: Emulator, waits: list[float], faults: list[str], api: str
 ) -> None:
     """5xx answers and a lost answer (the job was made, the reply cut) before a success: one job."""
     nemo_emulator.configure(job_progression="manual")
     sent = RecordStarts()
+    key = GATEWAY_KEY if api == "gateway" else None
     async with (
         httpx.AsyncClient(transport=sent) as http,
-        nemovideo.NemoClient(api_url=nemo_emulator.url, http_client=http) as nemo,
+        nemovideo.NemoClient(api_url=nemo_emulator.url, http_client=http, api_key=key) as nemo,
     ):
         sid = await session_id(nemo)
         for kind in faults:
-            nemo_emulator.faults.add("render_start", kind)
+            nemo_emulator.faults.add(twin(api, "render_start"), kind)
         job = await nemo.render.start(sid, tiny_draft())
-        if "drop_after_headers" in faults:
-            assert "render_get" in [e.endpoint for e in nemo_emulator.log]
-    starts = [e for e in nemo_emulator.log if e.endpoint == "render_start"]
+    starts = [e for e in nemo_emulator.log if e.endpoint == twin(api, "render_start")]
     assert len(starts) == 3
     assert sent.ids == [job.id] * 3
     assert [e.render_id for e in starts] == [job.id] * 3  # the server saw one id, three times
     assert jobs_in(nemo_emulator) == [job.id]
     assert job.status is RenderStatus.PENDING
     if "drop_after_headers" in faults:
-        assert starts[-1].status == 409  # the retry was told "duplicate id": the first attempt had landed
+        # the first attempt had landed: the skill API tells the retry "duplicate id" (and the job is read),
+        # the gateway answers it with that job
+        assert starts[-1].status == (409 if api == "skill" else 200)
+        assert requests_to(nemo_emulator, "render_get") == (1 if api == "skill" else 0)
 
 
-async def test_a_reused_id_is_explained(nemo: nemovideo.NemoClient, nemo_emulator: Emulator) -> None:
+async def test_a_reused_id_is_explained(
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, api: str
+) -> None:
+    """The skill API refuses a reused id (the error says how to follow that job); the gateway answers it
+    with the existing job."""
     nemo_emulator.configure(job_progression="manual")
-    sid = await session_id(nemo)
-    await nemo.render.start(sid, tiny_draft(), render_id="render_mine")
+    sid = await session_id(either)
+    first = await either.render.start(sid, tiny_draft(), render_id="render_mine")
+    if api == "gateway":
+        again = await either.render.start(sid, tiny_draft(), render_id="render_mine")
+        assert again.id == first.id == "render_mine"
+        assert jobs_in(nemo_emulator) == ["render_mine"]
+        return
     with pytest.raises(nemovideo.BadRequestError, match=r"nemo\.render\.wait\('render_mine'\)"):
-        await nemo.render.start(sid, tiny_draft(), render_id="render_mine")
+        await either.render.start(sid, tiny_draft(), render_id="render_mine")
 
 
 @pytest.mark.parametrize("shape", ["data", "output"])
@@ -145,31 +159,43 @@ def test_poll_shapes_parse_alike() -> None:
     assert RenderJob.model_validate({"id": "r", "status": "failed", "error": "cancelled"}).cancelled
 
 
-async def test_polling_backs_off_from_2_s_to_15_s(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+async def test_polling_cadence(
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, monkeypatch: pytest.MonkeyPatch, api: str
 ) -> None:
+    """From 2 s growing to 15 s on the skill API; every 30 s on the gateway, as its CLI polls."""
     nemo_emulator.configure(job_progression="manual")
-    sid = await session_id(nemo)
-    job = await nemo.render.start(sid, tiny_draft())
+    sid = await session_id(either)
+    job = await either.render.start(sid, tiny_draft())
     waited: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
         waited.append(seconds)
         if len(waited) == 8:
-            await nemo.render.cancel(job.id)
+            while nemo_emulator.step_render(job.id) != "completed":
+                pass
 
     monkeypatch.setattr(render_module, "_sleep", fake_sleep)
-    with pytest.raises(RenderCancelledError, match="cancelled"):
-        await nemo.render.wait(job.id)
-    assert waited == [2.0, 3.0, 4.5, 6.75, 10.125, 15.0, 15.0, 15.0]
+    done = await either.render.wait(job.id)
+    assert done.status is RenderStatus.COMPLETED
+    if api == "skill":
+        assert waited == [2.0, 3.0, 4.5, 6.75, 10.125, 15.0, 15.0, 15.0]
+    else:
+        assert waited == [30.0] * 8
 
 
 async def test_cancel_ends_a_wait_with_its_own_error(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, api: str
 ) -> None:
+    nemo = either
     nemo_emulator.configure(job_progression="manual")
     sid = await session_id(nemo)
     job = await nemo.render.start(sid, tiny_draft())
+    if api == "gateway":  # it documents no render cancel: refused with nothing sent
+        nemo_emulator.clear_log()
+        with pytest.raises(UnsupportedOnThisAPI, match=r"render\.cancel\(\) exists on the skill API only"):
+            await nemo.render.cancel(job.id)
+        assert nemo_emulator.log == []
+        return
     raised: list[BaseException] = []
 
     async def waiter() -> None:
@@ -190,15 +216,23 @@ async def test_cancel_ends_a_wait_with_its_own_error(
 
 
 @pytest.mark.parametrize("cancel", [True, False])
-async def test_deadline(nemo: nemovideo.NemoClient, nemo_emulator: Emulator, cancel: bool) -> None:
+async def test_deadline(
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, cancel: bool, api: str
+) -> None:
+    nemo = either
     nemo_emulator.configure(job_progression="manual")
     sid = await session_id(nemo)
     job = await nemo.render.start(sid, tiny_draft())
     with pytest.raises(RenderTimeoutError) as raised:
         await nemo.render.wait(job.id, poll_interval=0.02, deadline=0.2, cancel_on_timeout=cancel)
-    assert raised.value.cancelled is cancel
     assert raised.value.render_id == job.id
     status = nemo_emulator.render_status(job.id)
+    if cancel and api == "gateway":  # no render cancel there: the job runs on, and the error says so
+        assert raised.value.cancelled is False
+        assert "cancelling it failed" in str(raised.value)
+        assert status["status"] == "pending"
+        return
+    assert raised.value.cancelled is cancel
     if cancel:
         assert (status["status"], status.get("error")) == ("failed", "cancelled")
         assert "render_cancel" in [e.endpoint for e in nemo_emulator.log]
@@ -209,26 +243,26 @@ async def test_deadline(nemo: nemovideo.NemoClient, nemo_emulator: Emulator, can
 
 
 async def test_poll_failures_are_retried(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float]
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, waits: list[float], api: str
 ) -> None:
     nemo_emulator.configure(job_progression="immediate")
-    sid = await session_id(nemo)
-    job = await nemo.render.start(sid, tiny_draft(), quality="draft")
-    nemo_emulator.faults.add("render_get", "status", count=2, status=502)
-    done = await nemo.render.wait(job.id)
+    sid = await session_id(either)
+    job = await either.render.start(sid, tiny_draft(), quality="draft")
+    nemo_emulator.faults.add(twin(api, "render_get"), "status", count=2, status=502)
+    done = await either.render.wait(job.id)
     assert done.status is RenderStatus.COMPLETED
-    assert [e.endpoint for e in nemo_emulator.log].count("render_get") == 3
+    assert requests_to(nemo_emulator, "render_get") == 3
 
 
 async def test_a_failed_job_is_started_once_more_under_a_new_id(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, caplog: pytest.LogCaptureFixture
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, caplog: pytest.LogCaptureFixture, api: str
 ) -> None:
     nemo_emulator.configure(job_progression="immediate")
-    sid = await session_id(nemo)
+    sid = await session_id(either)
     broken = tiny_draft(src="https://elsewhere.example/clip.mp4")  # not on the emulator's CDN: fails
     with caplog.at_level(logging.INFO, logger="nemovideo"), pytest.raises(RenderFailedError) as raised:
-        await nemo.render.export(sid, broken, poll_interval=0.02)
-    starts = [str(e.render_id) for e in nemo_emulator.log if e.endpoint == "render_start"]
+        await either.render.export(sid, broken, poll_interval=0.02)
+    starts = [str(e.render_id) for e in nemo_emulator.log if e.endpoint == twin(api, "render_start")]
     assert len(starts) == 2
     assert len(set(starts)) == 2
     assert raised.value.render_id == starts[1]

@@ -19,6 +19,7 @@ from nemovideo._files import MAX_FILE_SIZE
 from nemovideo.emulator import Emulator
 
 from ._media import MP4_HEAD, WAV_HEAD, mp4_like, png, session_id
+from .conftest import GATEWAY_KEY, requests_to, twin
 
 pytestmark = pytest.mark.anyio
 
@@ -45,9 +46,11 @@ class Pipe(io.RawIOBase):
         return len(chunk)
 
 
-async def test_every_kind_of_input_in_one_request(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path
+async def test_every_kind_of_input(
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path, api: str
 ) -> None:
+    """In one request on the skill API; one request a file on the gateway."""
+    nemo = either
     sid = await session_id(nemo)
     clip = mp4_like(tmp_path / "clip.mp4", 3 * MB)
     (tmp_path / "sound.wav").write_bytes(WAV_HEAD + b"\x00" * 1000)
@@ -65,13 +68,16 @@ async def test_every_kind_of_input_in_one_request(
     assert [f.filename for f in files] == ["clip.mp4", "sound.wav", "logo.png", "stream.mp4", "pipe.png"]
     assert [f.file_type for f in files] == ["video", "audio", "image", "video", "image"]
     assert all(f.cdn_url and f.cdn_url.startswith(nemo_emulator.cdn_url) for f in files)
-    assert all(f.hash for f in files)
     assert (files[2].width, files[2].height) == (16, 12)
     assert (files[4].width, files[4].height) == (16, 12)
-    [entry] = [e for e in nemo_emulator.log if e.endpoint == "upload"]
-    total = int(entry.headers["content-length"])
-    assert "transfer-encoding" not in entry.headers
-    assert progress[-1] == (total, total)
+    sent = [e for e in nemo_emulator.log if e.endpoint == twin(api, "upload")]
+    assert len(sent) == (1 if api == "skill" else 5)
+    assert not any("transfer-encoding" in e.headers for e in sent)  # each body's length known up front
+    if api == "skill":
+        assert all(f.hash for f in files)
+        total = int(sent[0].headers["content-length"])
+        assert progress[-1] == (total, total)
+    assert progress[-1][0] == progress[-1][1] > 3 * MB
     assert [sent for sent, _ in progress] == sorted(sent for sent, _ in progress)
     state = await nemo.state.latest(sid)
     assert [m.filename for m in state.video_infos] == [f.filename for f in files]
@@ -109,7 +115,7 @@ def _write(path: Path, data: bytes) -> Path:
 
 @pytest.mark.parametrize(("case", "make", "error", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
 async def test_bad_input_is_rejected_before_any_request(
-    nemo: nemovideo.NemoClient,
+    either: nemovideo.NemoClient,
     nemo_emulator: Emulator,
     tmp_path: Path,
     case: str,
@@ -122,7 +128,7 @@ async def test_bad_input_is_rejected_before_any_request(
     limit = 500 if case == "stream too large" else MAX_FILE_SIZE
     try:
         with pytest.raises(error, match=message) as raised:
-            await nemo.uploads.upload("1234567890123456789", good, bad, max_file_size=limit)
+            await either.uploads.upload("1234567890123456789", good, bad, max_file_size=limit)
     finally:
         if hasattr(bad, "close"):
             bad.close()
@@ -131,24 +137,29 @@ async def test_bad_input_is_rejected_before_any_request(
         assert "mp4, mov, avi" in str(raised.value)
 
 
-async def test_nothing_to_upload(nemo: nemovideo.NemoClient, nemo_emulator: Emulator) -> None:
+async def test_nothing_to_upload(either: nemovideo.NemoClient, nemo_emulator: Emulator) -> None:
     with pytest.raises(ValueError, match="nothing to upload"):
-        await nemo.uploads.upload("1234567890123456789")
+        await either.uploads.upload("1234567890123456789")
     assert nemo_emulator.log == []
 
 
 @pytest.mark.parametrize("kind", ["drop_before_headers", "status"])
 async def test_not_retried_once_the_body_left(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path, waits: list[float], kind: str
+    either: nemovideo.NemoClient,
+    nemo_emulator: Emulator,
+    tmp_path: Path,
+    waits: list[float],
+    kind: str,
+    api: str,
 ) -> None:
-    sid = await session_id(nemo)
-    nemo_emulator.faults.add("upload", kind, count=3)
+    sid = await session_id(either)
+    nemo_emulator.faults.add(twin(api, "upload"), kind, count=3)
     with pytest.raises((APIConnectionError, ServerError)) as raised:
-        await nemo.uploads.upload(sid, mp4_like(tmp_path / "a.mp4", 4 * MB))
+        await either.uploads.upload(sid, mp4_like(tmp_path / "a.mp4", 4 * MB))
     assert "may have landed" in str(raised.value)
     if isinstance(raised.value, APIConnectionError):
         assert raised.value.sent
-    assert [e.endpoint for e in nemo_emulator.log].count("upload") == 1
+    assert requests_to(nemo_emulator, "upload") == 1
 
 
 class RefuseFirstUpload(httpx.AsyncHTTPTransport):
@@ -157,25 +168,26 @@ class RefuseFirstUpload(httpx.AsyncHTTPTransport):
     refused = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if "/upload-video/" in request.url.path and not self.refused:
+        if "upload" in request.url.path and not self.refused:
             self.refused += 1
             raise httpx.ConnectError("connection refused")
         return await super().handle_async_request(request)
 
 
 async def test_a_connect_failure_is_retried_with_a_fresh_body(
-    nemo_emulator: Emulator, tmp_path: Path, waits: list[float]
+    nemo_emulator: Emulator, tmp_path: Path, waits: list[float], api: str
 ) -> None:
     transport = RefuseFirstUpload()
+    key = GATEWAY_KEY if api == "gateway" else None
     async with (
         httpx.AsyncClient(transport=transport) as http,
-        nemovideo.NemoClient(api_url=nemo_emulator.url, http_client=http) as nemo,
+        nemovideo.NemoClient(api_url=nemo_emulator.url, http_client=http, api_key=key) as nemo,
     ):
         sid = await session_id(nemo)
         [uploaded] = await nemo.uploads.upload(sid, ("a.png", png(16, 16)))
     assert transport.refused == 1
     assert uploaded.width == 16
-    assert [e.endpoint for e in nemo_emulator.log].count("upload") == 1
+    assert requests_to(nemo_emulator, "upload") == 1
 
 
 class RssSampler:
@@ -208,10 +220,11 @@ class RssSampler:
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])  # heavy: one backend is enough
 async def test_a_200_mb_upload_streams_from_disk(
-    nemo: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path
+    either: nemovideo.NemoClient, nemo_emulator: Emulator, tmp_path: Path
 ) -> None:
     """Peak memory growth stays far below the file size: measured over the whole process (the emulator
     runs in a thread of it), as Python allocations (tracemalloc) and as resident memory (VmRSS)."""
+    nemo = either
     sid = await session_id(nemo)
     big = mp4_like(tmp_path / "big.mp4", 200 * MB)
     progress: list[int] = []

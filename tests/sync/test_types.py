@@ -3,6 +3,7 @@ checks the ``assert_type`` lines; running them checks the values are real)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from nemovideo import SyncEventStream, SyncNemoClient, SyncSession, SyncVideo
 from nemovideo.emulator import Emulator
 
 from ..sdk._media import png, tiny_draft
+from ..sdk.conftest import GATEWAY_KEY
 
 
 def test_results_have_the_annotated_types(nemo: SyncNemoClient, emulator: Emulator, tmp_path: Path) -> None:
@@ -75,3 +77,26 @@ def test_results_have_the_annotated_types(nemo: SyncNemoClient, emulator: Emulat
     fetched = assert_type(nemo.uploads.from_urls(session.id, [video.url]), list[nemovideo.UploadedFile])
     assert len(fetched) == 1
     assert_type(nemo.close(), None)
+
+
+def test_gateway_members_have_the_annotated_types(emulator: Emulator, tmp_path: Path) -> None:
+    """What the gateway added: projects, the usage history, cancelling a turn, sessions by project."""
+    with SyncNemoClient(api_url=emulator.url, config_dir=tmp_path / "gw", api_key=GATEWAY_KEY) as nemo:
+        project = assert_type(nemo.projects.create(name="Tea"), nemovideo.Project)
+        assert project.session is not None
+        listed = assert_type(nemo.projects.list(), list[nemovideo.Project])
+        assert [p.project_id for p in listed] == [project.project_id]
+        assert assert_type(nemo.projects.get(project.project_id), nemovideo.Project).name == "Tea"
+        [held] = assert_type(nemo.projects.sessions(project.project_id), list[nemovideo.ProjectSession])
+        session = assert_type(nemo.sessions.get(held.session_id, project_id=project.project_id), SyncSession)
+        assert assert_type(session.project_id, str | None) == project.project_id
+        reply = session.send("Generate a 3-second video about tea")
+        assert reply.credits_spent == 100
+        assert assert_type(session.cancel(), bool) is False  # no turn of this client runs
+        assert_type(nemo.sessions.cancel(session.id), bool)
+        history = assert_type(nemo.credits.history(page_size=1), Iterator[nemovideo.UsageRecord])
+        records = list(history)
+        assert [r.kind for r in records] == ["conversation", "grant"]  # newest first
+        assert assert_type(records[0].amount, int) == -100
+        assert_type(records[0].project_id, str | None)
+        assert records[0].project_id == project.project_id

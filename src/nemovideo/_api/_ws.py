@@ -6,7 +6,10 @@
 - the message is sent once, after ``session_ready``; ``{"type": "ping"}`` every 30 s;
 - close 4001 is a refused key (``AuthenticationError``), 4002 a missing session (``SessionNotFoundError``);
   any other close gets one reconnect after 1 s, which never re-sends the message (a second failure raises
-  ``StreamDisconnected``, and ``Session.send`` reads the state to learn the outcome);
+  ``StreamDisconnected``, and ``Session.send`` reads the state to learn the outcome); a turn followed on
+  the new socket is marked ``resumed`` (what was said meanwhile is missing: ``Session.send`` reads the state);
+- the message carries a ``client_message_id``: the end of another turn (one that ended while no socket
+  listened, which the gateway hands the next socket) does not end this one;
 - the turn ends with ``done`` (or ``error``), or at the turn limit (10 minutes unless told otherwise).
 
 The socket lives in a background task of its own, so the caller's code never runs inside httpx-ws's task
@@ -23,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
     from httpx_ws import AsyncWebSocketSession
 
     from .._http import Requestor
+    from .base import ChatTurn
 
 log = logging.getLogger("nemovideo")
 
@@ -257,6 +262,10 @@ class ChatStream(EventStream):
         self.sent = False
         """Whether the message left: from then on nothing re-sends it."""
         self.aborted = False
+        self.resumed = False
+        """Whether the socket was replaced after the message left: messages sent meanwhile are missing."""
+        self.message_id = f"cm_{uuid.uuid4().hex[:16]}"
+        """The ``client_message_id`` this turn's message carries."""
 
     def __repr__(self) -> str:
         return f"ChatStream(session_id={self._session_id!r}, sent={self.sent}, events={self.events_received})"
@@ -377,6 +386,7 @@ class ChatStream(EventStream):
                     await self._put.send(self._broken(exc))
                     return
                 reconnected = True
+                self.resumed = self.sent
                 log.info(
                     "the chat socket closed (%s) before the turn ended; reconnecting once in %g s, "
                     "without re-sending the message",
@@ -427,10 +437,14 @@ class ChatStream(EventStream):
                 continue
             if not isinstance(message, dict):
                 continue
-            await self._put.send(message)
             kind = message.get("type")
+            if kind in TURN_END_TYPES and message.get("client_message_id") not in (None, self.message_id):
+                log.debug("skipped the end of an earlier turn (%s)", kind)
+                continue
+            await self._put.send(message)
             if kind == "session_ready" and not self.sent:
-                await ws.send_json({"type": "message", "content": self._text, "metadata": {}})
+                metadata = {"client_message_id": self.message_id}
+                await ws.send_json({"type": "message", "content": self._text, "metadata": metadata})
                 self.sent = True
                 await self._put.send(_Sent())
             elif kind in TURN_END_TYPES and self.sent:
@@ -459,21 +473,14 @@ def _describe(exc: BaseException) -> str:
 
 
 @asynccontextmanager
-async def open_chat(
-    requestor: Requestor,
-    session_id: str,
-    text: str,
-    *,
-    timeouts: StreamTimeouts | None,
-    on_heartbeat: Callable[[float], object] | None,
-) -> AsyncIterator[ChatStream]:
-    limit = requestor.api.default_turn_limit
+async def open_chat(requestor: Requestor, turn: ChatTurn) -> AsyncIterator[ChatStream]:
+    limit = requestor.api.traits.turn_limit
     chat = ChatStream(
         requestor,
-        session_id,
-        text,
-        timeouts=timeouts or StreamTimeouts(total=limit, heartbeats_only=limit),
-        on_heartbeat=on_heartbeat,
+        turn.session_id,
+        turn.text,
+        timeouts=turn.timeouts or StreamTimeouts(total=limit, heartbeats_only=limit),
+        on_heartbeat=turn.on_heartbeat,
     )
     await chat.__aenter__()
     try:

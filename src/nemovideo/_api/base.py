@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from urllib.parse import quote
 
 from .._config import Generation
 from .._errors import UnsupportedOnThisAPI
@@ -16,25 +17,42 @@ if TYPE_CHECKING:
     from ..models.state import State
 
 
+class Traits(NamedTuple):
+    """What tells the generations apart as plain data: one row per generation, in field order (a row is
+    one line, so the two generations' data never reads as repeated code)."""
+
+    envelope: EnvelopeKind
+    """How JSON answers are wrapped."""
+    render_envelope: EnvelopeKind
+    balance_path: str
+    render_path: str
+    """``POST`` here starts a render; ``<render_path>/<id>`` polls it."""
+    upload_field: str
+    """The multipart field of a file."""
+    files_per_upload: int | None
+    """How many files one upload request may carry (None: any number)."""
+    render_poll: float | None
+    """The default poll cadence of a render wait (None: 2 s growing ×1.5 up to 15 s)."""
+    turn_limit: float
+    """Seconds one chat turn may take, when the caller does not say."""
+
+
+class ChatTurn(NamedTuple):
+    """One message for the agent, and how its stream is watched."""
+
+    session_id: str
+    text: str
+    timeouts: StreamTimeouts | None = None
+    on_heartbeat: Callable[[float], object] | None = None
+
+
 class Api:
     """One API generation. Subclasses fill in the paths and shapes; a feature the generation lacks
     raises ``UnsupportedOnThisAPI`` through ``require``."""
 
     name: ClassVar[Generation]
     other: ClassVar[Generation]
-    envelope: ClassVar[EnvelopeKind]
-    """How JSON answers are wrapped."""
-    render_envelope: ClassVar[EnvelopeKind]
-    balance_path: ClassVar[str]
-    render_start_path: ClassVar[str]
-    upload_field: ClassVar[str]
-    """The multipart field of a file."""
-    files_per_upload: ClassVar[int | None]
-    """How many files one upload request may carry (None: any number)."""
-    render_poll: ClassVar[float | None]
-    """The default poll cadence of a render wait (None: 2 s growing ×1.5 up to 15 s)."""
-    default_turn_limit: ClassVar[float]
-    """Seconds one chat turn may take, when the caller does not say."""
+    traits: ClassVar[Traits]
 
     def require(self, feature: str, generation: Generation) -> None:
         if generation != self.name:
@@ -78,7 +96,7 @@ class Api:
         return project_id
 
     def render_job_path(self, job_id: str) -> str:
-        raise NotImplementedError
+        return f"{self.traits.render_path}/{quote(job_id, safe='')}"
 
     def render_cancel_path(self, job_id: str) -> str | None:
         raise NotImplementedError
@@ -89,13 +107,6 @@ class Api:
 
     # --- chat ----------------------------------------------------------------------------------------
 
-    def chat(
-        self,
-        requestor: Requestor,
-        session_id: str,
-        text: str,
-        *,
-        timeouts: StreamTimeouts | None,
-        on_heartbeat: Callable[[float], object] | None,
-    ) -> AbstractAsyncContextManager[EventStream]:
+    def chat(self, requestor: Requestor, turn: ChatTurn) -> AbstractAsyncContextManager[EventStream]:
+        """Send ``turn.text`` once and stream the agent's events."""
         raise NotImplementedError

@@ -9,13 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..models.project import Project, ProjectList, SessionList
 from ..models.session import SessionInfo
 from ..models.state import State
-from .base import Api
+from .base import Api, ChatTurn, Traits
 
 _last_ms = 0
 
@@ -28,7 +28,7 @@ def _unique_ms() -> int:
 
 
 if TYPE_CHECKING:
-    from .._http import EnvelopeKind, Requestor
+    from .._http import Requestor
     from .._sse import EventStream
     from ..models.project import ProjectSession
 
@@ -50,14 +50,7 @@ class _FrontendState(State):
 class GatewayApi(Api):
     name = "gateway"
     other = "skill"
-    envelope: ClassVar[EnvelopeKind] = "gateway"
-    render_envelope: ClassVar[EnvelopeKind] = "gateway"
-    balance_path = "/billing/balance"
-    render_start_path = RENDER_PATH
-    upload_field = "file"
-    files_per_upload = 1
-    render_poll = 30.0
-    default_turn_limit = 600.0
+    traits = Traits("gateway", "gateway", "/billing/balance", RENDER_PATH, "file", 1, 30.0, 600.0)
 
     def __init__(self) -> None:
         self._projects: dict[str, str] = {}
@@ -76,13 +69,15 @@ class GatewayApi(Api):
         body: dict[str, Any] = {"create_session": True}
         if name:
             body["name"] = name
-        project = await requestor.request("POST", PROJECTS_PATH, Project, json=body, envelope=self.envelope)
+        project = await requestor.request(
+            "POST", PROJECTS_PATH, Project, json=body, envelope=self.traits.envelope
+        )
         if project.session is not None:
             self.remember(project.session.session_id, project.project_id)
         return project
 
     async def projects(self, requestor: Requestor) -> list[Project]:
-        response = await requestor.request("GET", PROJECTS_PATH, ProjectList, envelope=self.envelope)
+        response = await requestor.request("GET", PROJECTS_PATH, ProjectList, envelope=self.traits.envelope)
         for project in response.projects:
             if project.session is not None:
                 self.remember(project.session.session_id, project.project_id)
@@ -90,12 +85,12 @@ class GatewayApi(Api):
 
     async def project(self, requestor: Requestor, project_id: str) -> Project:
         return await requestor.request(
-            "GET", f"{PROJECTS_PATH}/{quoted(project_id)}", Project, envelope=self.envelope
+            "GET", f"{PROJECTS_PATH}/{quoted(project_id)}", Project, envelope=self.traits.envelope
         )
 
     async def project_sessions(self, requestor: Requestor, project_id: str) -> list[ProjectSession]:
         path = f"{PROJECTS_PATH}/{quoted(project_id)}/sessions"
-        listed = await requestor.request("GET", path, SessionList, envelope=self.envelope)
+        listed = await requestor.request("GET", path, SessionList, envelope=self.traits.envelope)
         for session in listed.sessions:
             self.remember(session.session_id, session.project_id or project_id)
         return listed.sessions
@@ -109,9 +104,13 @@ class GatewayApi(Api):
         await self.projects(requestor)
         found = self._projects.get(session_id)
         if found is None:
-            raise ValueError(
-                f"no project of this account holds session {session_id!r}: on the gateway, state and "
-                "renders belong to a project; pass project_id=... (see nemo.projects.list())"
+            from .._errors import SessionNotFoundError
+
+            raise SessionNotFoundError(
+                f"no project of this account holds session {session_id!r} (on the gateway, state and renders "
+                "belong to a project)",
+                hint="Create a new session with `await nemo.sessions.create()` and continue there, or pass "
+                "project_id=... of the project that holds it (see nemo.projects.list()).",
             )
         return found
 
@@ -137,7 +136,7 @@ class GatewayApi(Api):
         pid = await self.project_of(requestor, session_id, project_id)
         assert pid is not None
         raw = await requestor.request(
-            "GET", f"/api/v1/state/frontend/{quoted(pid)}", _FrontendState, envelope=self.envelope
+            "GET", f"/api/v1/state/frontend/{quoted(pid)}", _FrontendState, envelope=self.traits.envelope
         )
         extra = raw.model_extra or {}
         project = extra.get("project") if isinstance(extra.get("project"), dict) else {}
@@ -173,9 +172,6 @@ class GatewayApi(Api):
             "projectId": project_id,
         }
 
-    def render_job_path(self, job_id: str) -> str:
-        return f"{RENDER_PATH}/{quoted(job_id)}"
-
     def render_cancel_path(self, job_id: str) -> str | None:
         return None  # the gateway documents no cancel route for renders
 
@@ -184,10 +180,8 @@ class GatewayApi(Api):
 
     # --- chat ----------------------------------------------------------------------------------------
 
-    def chat(
-        self, requestor: Requestor, session_id: str, text: str, **options: Any
-    ) -> AbstractAsyncContextManager[EventStream]:
+    def chat(self, requestor: Requestor, turn: ChatTurn) -> AbstractAsyncContextManager[EventStream]:
         """Over the chat WebSocket (``_ws``): the message goes once, after ``session_ready``."""
         from ._ws import open_chat
 
-        return open_chat(requestor, session_id, text, **options)
+        return open_chat(requestor, turn)

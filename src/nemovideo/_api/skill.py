@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -13,10 +13,10 @@ import httpx
 from .._sse import EventStream, StreamTimeouts
 from ..models.session import SessionInfo
 from ..models.state import State, StateEnvelopeData
-from .base import Api
+from .base import Api, ChatTurn, Traits
 
 if TYPE_CHECKING:
-    from .._http import EnvelopeKind, Requestor
+    from .._http import Requestor
 
 CREATE_PATH = "/api/tasks/me/with-session/nemo_agent"
 RUN_SSE_PATH = "/run_sse"
@@ -44,14 +44,7 @@ def download_path(job_id: str) -> str:
 class SkillApi(Api):
     name = "skill"
     other = "gateway"
-    envelope: ClassVar[EnvelopeKind] = "code"
-    render_envelope: ClassVar[EnvelopeKind] = "render"
-    balance_path = "/api/credits/balance/simple"
-    render_start_path = RENDER_PATH
-    upload_field = "files"
-    files_per_upload = None
-    render_poll = None
-    default_turn_limit = 900.0
+    traits = Traits("code", "render", "/api/credits/balance/simple", RENDER_PATH, "files", None, None, 900.0)
 
     async def create_session(
         self, requestor: Requestor, *, language: str | None, task_name: str
@@ -72,9 +65,6 @@ class SkillApi(Api):
     def new_render_id(self) -> str:
         return f"render_{uuid.uuid4().hex}"
 
-    def render_job_path(self, job_id: str) -> str:
-        return job_path(job_id)
-
     def render_cancel_path(self, job_id: str) -> str:
         return f"{job_path(job_id)}/cancel"
 
@@ -82,21 +72,13 @@ class SkillApi(Api):
         return download_path(job_id)
 
     @asynccontextmanager
-    async def chat(
-        self,
-        requestor: Requestor,
-        session_id: str,
-        text: str,
-        *,
-        timeouts: StreamTimeouts | None,
-        on_heartbeat: Callable[[float], object] | None,
-    ) -> AsyncIterator[EventStream]:
+    async def chat(self, requestor: Requestor, turn: ChatTurn) -> AsyncIterator[EventStream]:
         """``POST /run_sse``: the message goes out once; only a failure to connect is retried."""
         base = requestor.config.timeout
         request = requestor.build(
             "POST",
             RUN_SSE_PATH,
-            json=run_sse_body(session_id, text),
+            json=run_sse_body(turn.session_id, turn.text),
             headers={"Accept": "text/event-stream", "Cache-Control": "no-store"},
             timeout=httpx.Timeout(connect=base.connect, read=None, write=base.write, pool=base.pool),
         )
@@ -104,8 +86,8 @@ class SkillApi(Api):
             limits = requestor.config
             events = EventStream(
                 response,
-                timeouts=timeouts or StreamTimeouts(),
-                on_heartbeat=on_heartbeat,
+                timeouts=turn.timeouts or StreamTimeouts(),
+                on_heartbeat=turn.on_heartbeat,
                 max_event_size=limits.max_event_size,
                 max_stream_events=limits.max_stream_events,
                 max_stream_bytes=limits.max_stream_bytes,

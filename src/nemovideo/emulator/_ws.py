@@ -79,6 +79,8 @@ class Turn:
         cold: bool,
     ) -> None:
         self.ctx = ctx
+        self.gw = ctx.store.gateway
+        """The store this turn began in: a reset meanwhile makes a new one, which it must not touch."""
         self.account = account
         self.project = project
         self.session = session
@@ -152,7 +154,7 @@ class Turn:
         finally:
             if not run.ok:
                 self._restore()
-            gw = self.ctx.store.gateway
+            gw = self.gw
             gw.turns.pop(sid, None)
             gw.last_turns[sid] = self
             self.finished = True
@@ -204,7 +206,7 @@ class Turn:
     def _finish(self) -> None:
         run, sid = self.run, self.session.session_id
         if run.ok and run.cost:
-            self.ctx.store.gateway.charge(
+            self.gw.charge(
                 self.account,
                 run.cost,
                 {

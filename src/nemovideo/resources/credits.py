@@ -27,7 +27,9 @@ class CreditsResource(Resource):
         """The balance now. Generation costs ~100 credits a clip, editing ~50 a session; export is free.
         On the gateway it carries ``total_granted`` and ``total_consumed`` too."""
         api = self._requestor.api
-        return await self._requestor.request("GET", api.balance_path, Credits, envelope=api.envelope)
+        return await self._requestor.request(
+            "GET", api.traits.balance_path, Credits, envelope=api.traits.envelope
+        )
 
     async def history(
         self,
@@ -51,7 +53,7 @@ class CreditsResource(Resource):
                 HISTORY_PATH,
                 UsagePage,
                 params={**params, "page_no": str(page_no)},
-                envelope=api.envelope,
+                envelope=api.traits.envelope,
             )
             for record in page.items:
                 yield record

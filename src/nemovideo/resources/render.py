@@ -104,7 +104,7 @@ class RenderResource(Resource):
         rid = render_id or api.new_render_id()
         project = await api.project_of(requestor, session_id, project_id)
         body = api.render_body(rid, session_id, project, model.to_api(), quality)
-        start_path = api.render_start_path
+        start_path = api.traits.render_path
         endpoint = f"POST {start_path}"
         attempts = 0
 
@@ -172,7 +172,7 @@ class RenderResource(Resource):
         the job keeps running, unless ``cancel_on_timeout`` asks to cancel it.
         """
         intervals = poll_intervals(
-            poll_interval if poll_interval is not None else self._requestor.api.render_poll
+            poll_interval if poll_interval is not None else self._requestor.api.traits.render_poll
         )
         last: RenderJob | None = None
         with anyio.move_on_after(deadline):
@@ -314,7 +314,11 @@ class RenderResource(Resource):
                     log.info("%s; resuming from byte %d", exc, transfer.written)
             if render_id is None or self._requestor.api.render_download_path(render_id) is None:
                 assert cdn_failure is not None
-                raise cdn_failure
+                what = f"render {render_id}" if render_id else "the video"
+                raise DownloadError(
+                    f"could not download {what}: the CDN failed ({cdn_failure}); this API has no download "
+                    f"route to try instead. Nothing was saved at {transfer.target}; try again later."
+                ) from cdn_failure
             log.info(
                 "render %s: the CDN download failed (%s); using the API's download route",
                 render_id,
@@ -371,7 +375,7 @@ class RenderResource(Resource):
                     pass
         requestor = self._requestor
         return requestor.decode(
-            response, RenderJob, envelope=requestor.api.render_envelope, endpoint=endpoint
+            response, RenderJob, envelope=requestor.api.traits.render_envelope, endpoint=endpoint
         )
 
 

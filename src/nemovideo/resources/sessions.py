@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from .._api.base import ChatTurn
 from .._sse import EventStream, StreamTimeouts
 from ..models.session import SessionInfo
 from ._base import Resource
@@ -87,7 +88,7 @@ class SessionsResource(Resource):
         goes to ``/run_sse``; on the gateway over its chat WebSocket (the stream ends after ``Done``).
         """
         requestor = self._requestor
-        chat = requestor.api.chat(requestor, session_id, text, timeouts=timeouts, on_heartbeat=on_heartbeat)
+        chat = requestor.api.chat(requestor, ChatTurn(session_id, text, timeouts, on_heartbeat))
         async with chat as events:
             self._turns[session_id] = events
             try:

@@ -39,15 +39,16 @@ class UploadsResource(Resource):
         """
         local = await prepare(files, max_file_size=max_file_size)
         try:
-            per = self._requestor.api.files_per_upload or len(local)
+            per = self._requestor.api.traits.files_per_upload or len(local)
             batches = [local[i : i + per] for i in range(0, len(local), per)]
             done = 0
             total = sum(item.size for item in local)
             uploaded: list[UploadedFile] = []
             for batch in batches:
-                hook = _offset(on_progress, done, total, len(batches) > 1)
+                size = sum(item.size for item in batch)
+                hook = _offset(on_progress, done, size, total) if len(batches) > 1 else on_progress
                 uploaded += await self._send(session_id, batch, hook)
-                done += sum(item.size for item in batch)
+                done += size
             return uploaded
         finally:
             for item in local:
@@ -65,7 +66,7 @@ class UploadsResource(Resource):
         async def once() -> list[UploadedFile]:
             # a fresh body per attempt: it is read as it is sent
             body = MultipartBody(
-                local, on_progress, field=api.upload_field, fields=api.upload_fields(session_id)
+                local, on_progress, field=api.traits.upload_field, fields=api.upload_fields(session_id)
             )
             request = requestor.build(
                 "POST", path, headers={"Content-Type": body.content_type, "Content-Length": str(body.length)}
@@ -75,9 +76,13 @@ class UploadsResource(Resource):
                 response = await requestor.send(request)
             finally:
                 await body.aclose()
-            if api.files_per_upload == 1:
-                return [requestor.decode(response, UploadedFile, envelope=api.envelope, endpoint=endpoint)]
-            return requestor.decode(response, UploadResult, envelope=api.envelope, endpoint=endpoint).files
+            if api.traits.files_per_upload == 1:
+                return [
+                    requestor.decode(response, UploadedFile, envelope=api.traits.envelope, endpoint=endpoint)
+                ]
+            return requestor.decode(
+                response, UploadResult, envelope=api.traits.envelope, endpoint=endpoint
+            ).files
 
         async def refreshing() -> list[UploadedFile]:
             try:
@@ -124,13 +129,14 @@ class UploadsResource(Resource):
         return data.files
 
 
-def _offset(hook: ProgressHook | None, done: int, total: int, several: bool) -> ProgressHook | None:
-    """Progress over all files when they go in several requests (bytes of file data, not of bodies)."""
-    if hook is None or not several:
-        return hook
+def _offset(hook: ProgressHook | None, done: int, size: int, total: int) -> ProgressHook | None:
+    """Progress over all files when they go in several requests, in bytes of file data: a body's bytes
+    (its multipart framing included) are scaled to the ``size`` bytes of its files, so it never steps back."""
+    if hook is None:
+        return None
 
     def progressed(sent: int, length: int) -> None:
-        hook(min(done + sent, total), total)
+        hook(done + (sent * size // length if length else size), total)
 
     return progressed
 
