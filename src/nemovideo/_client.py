@@ -129,11 +129,15 @@ class NemoClient:
         max_event_size: int | None = None,
         max_stream_events: int | None = None,
         max_stream_bytes: int | None = None,
+        min_download_rate: int | None = None,
+        download_rate_window: float | None = None,
     ) -> NemoClient:
         """A client with other timeouts, retries or limits that shares this one's pool and token.
 
         ``deadline`` bounds one request attempt in all (seconds); the ``max_*`` limits cap what is read
-        (see ``Config``). Closing the derived client leaves the pool open; close the original.
+        (see ``Config``); ``min_download_rate`` (bytes/s) over ``download_rate_window`` (s) is the pace
+        below which a download gives up and keeps its bytes for the next call to resume. Closing the
+        derived client leaves the pool open; close the original.
         """
         config = self.config.with_changes(
             timeout=timeout,
@@ -143,6 +147,8 @@ class NemoClient:
             max_event_size=max_event_size,
             max_stream_events=max_stream_events,
             max_stream_bytes=max_stream_bytes,
+            min_download_rate=min_download_rate,
+            download_rate_window=download_rate_window,
         )
         return NemoClient._derived(self._requestor.with_config(config))
 
