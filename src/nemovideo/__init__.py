@@ -1,12 +1,12 @@
 """nemovideo: a typed async SDK for the NemoVideo AI video API.
 
-``import nemovideo`` loads the client and its models only; the emulator and the command line load when
-used.
+``import nemovideo`` loads almost nothing: each public name is imported on first use (``_lazy``), so a
+script pays only for what it touches. The emulator and the command line load when used.
 """
 
+from typing import TYPE_CHECKING
+
 from . import _logging as _logging  # NEMO_LOG=debug|info|warning: a stderr handler
-from ._client import NemoClient
-from ._config import Config
 from ._errors import (
     ACCEPTED_FORMATS,
     AgentError,
@@ -38,49 +38,109 @@ from ._errors import (
     UnsupportedFileError,
     UnsupportedOnThisAPI,
 )
-from ._router import Route, route
-from ._router import translate as translate_gui
-from ._sse import EventStream, StreamTimeouts
-from ._sync import SyncEventStream, SyncNemoClient, SyncSession, SyncVideo
+from ._lazy import attach
 from ._version import __version__
-from .models import (
-    AskedQuestion,
-    Change,
-    Credits,
-    Done,
-    Draft,
-    DraftDiff,
-    Event,
-    Heartbeat,
-    Media,
-    MediaInfo,
-    Project,
-    ProjectSession,
-    Question,
-    QuestionOption,
-    RenderJob,
-    RenderStatus,
-    Reply,
-    Segment,
-    SessionInfo,
-    State,
-    StateDelta,
-    Status,
-    StreamError,
-    Text,
-    TextDelta,
-    Thinking,
-    ToolCall,
-    ToolResult,
-    Track,
-    TrackType,
-    UploadedFile,
-    UsageConversation,
-    UsageGrant,
-    UsageRecord,
-)
-from .resources.render import Video
-from .session import Recovery, Session
+
+if TYPE_CHECKING:
+    from ._client import NemoClient
+    from ._config import Config
+    from ._router import Route, route
+    from ._router import translate as translate_gui
+    from ._sse import EventStream, StreamTimeouts
+    from ._sync import SyncEventStream, SyncNemoClient, SyncSession, SyncVideo
+    from .models import (
+        AskedQuestion,
+        Change,
+        Credits,
+        Done,
+        Draft,
+        DraftDiff,
+        Event,
+        Heartbeat,
+        Media,
+        MediaInfo,
+        Project,
+        ProjectSession,
+        Question,
+        QuestionOption,
+        RenderJob,
+        RenderStatus,
+        Reply,
+        Segment,
+        SessionInfo,
+        State,
+        StateDelta,
+        Status,
+        StreamError,
+        Text,
+        TextDelta,
+        Thinking,
+        ToolCall,
+        ToolResult,
+        Track,
+        TrackType,
+        UploadedFile,
+        UsageConversation,
+        UsageGrant,
+        UsageRecord,
+    )
+    from .resources.render import Video
+    from .session import Recovery, Session
+
+_LAZY = {
+    "AskedQuestion": (".models", "AskedQuestion"),
+    "Change": (".models", "Change"),
+    "Config": ("._config", "Config"),
+    "Credits": (".models", "Credits"),
+    "Done": (".models", "Done"),
+    "Draft": (".models", "Draft"),
+    "DraftDiff": (".models", "DraftDiff"),
+    "Event": (".models", "Event"),
+    "EventStream": ("._sse", "EventStream"),
+    "Heartbeat": (".models", "Heartbeat"),
+    "Media": (".models", "Media"),
+    "MediaInfo": (".models", "MediaInfo"),
+    "NemoClient": ("._client", "NemoClient"),
+    "Project": (".models", "Project"),
+    "ProjectSession": (".models", "ProjectSession"),
+    "Question": (".models", "Question"),
+    "QuestionOption": (".models", "QuestionOption"),
+    "Recovery": (".session", "Recovery"),
+    "RenderJob": (".models", "RenderJob"),
+    "RenderStatus": (".models", "RenderStatus"),
+    "Reply": (".models", "Reply"),
+    "Route": ("._router", "Route"),
+    "Segment": (".models", "Segment"),
+    "Session": (".session", "Session"),
+    "SessionInfo": (".models", "SessionInfo"),
+    "State": (".models", "State"),
+    "StateDelta": (".models", "StateDelta"),
+    "Status": (".models", "Status"),
+    "StreamError": (".models", "StreamError"),
+    "StreamTimeouts": ("._sse", "StreamTimeouts"),
+    "SyncEventStream": ("._sync", "SyncEventStream"),
+    "SyncNemoClient": ("._sync", "SyncNemoClient"),
+    "SyncSession": ("._sync", "SyncSession"),
+    "SyncVideo": ("._sync", "SyncVideo"),
+    "Text": (".models", "Text"),
+    "TextDelta": (".models", "TextDelta"),
+    "Thinking": (".models", "Thinking"),
+    "ToolCall": (".models", "ToolCall"),
+    "ToolResult": (".models", "ToolResult"),
+    "Track": (".models", "Track"),
+    "TrackType": (".models", "TrackType"),
+    "UploadedFile": (".models", "UploadedFile"),
+    "UsageConversation": (".models", "UsageConversation"),
+    "UsageGrant": (".models", "UsageGrant"),
+    "UsageRecord": (".models", "UsageRecord"),
+    "Video": (".resources.render", "Video"),
+    "route": ("._router", "route"),
+    "translate_gui": ("._router", "translate"),
+}
+"""Each public name loaded on first use: the module that defines it, and its name there."""
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = attach(__name__, _LAZY, submodules=("models", "resources", "session"))
 
 __all__ = [
     "ACCEPTED_FORMATS",

@@ -4,13 +4,14 @@ see a body's ``code`` before the requestor does)."""
 from __future__ import annotations
 
 import codecs
-import zlib
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import anyio
 import httpx
 
 from ._config import DEFAULT_MAX_BODY_SIZE
+from ._decoders import CORRUPT, Decoder, decoder
 from ._errors import LimitExceededError, ProtocolError
 
 MAX_BODY = "nemovideo.max_body_size"
@@ -21,14 +22,6 @@ def _too_big(limit: int, what: str) -> LimitExceededError:
     return LimitExceededError(
         f"the answer grew past {limit} bytes and was abandoned", setting="max_body_size", endpoint=what
     )
-
-
-def _inflater(encoding: str) -> zlib._Decompress | None:
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return zlib.decompressobj()
-    return None
 
 
 async def read_limited(response: httpx.Response, limit: int | None = None) -> None:
@@ -54,7 +47,7 @@ async def read_limited(response: httpx.Response, limit: int | None = None) -> No
             endpoint=what,
         )
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    inflater = _inflater(encoding)
+    inflater = decoder(encoding)
     chunks: list[bytes] = []
     size = 0
     corrupt: Exception | None = None
@@ -68,7 +61,7 @@ async def read_limited(response: httpx.Response, limit: int | None = None) -> No
                     continue
                 try:
                     part = inflater.decompress(chunk, limit + 1 - size) if inflater else chunk
-                except zlib.error as exc:
+                except CORRUPT as exc:
                     corrupt = exc
                     stop.cancel()
                     continue
@@ -91,23 +84,78 @@ async def read_limited(response: httpx.Response, limit: int | None = None) -> No
     response._content = b"".join(chunks)  # what ``aread`` would set, so ``.content`` works as usual
 
 
+async def _unwind(chunks: AsyncIterator[bytes]) -> None:
+    """Finish httpx's body iterator and the generators under it: a read in a cancelled scope raises in the
+    innermost one, so each of them ends now instead of being left to the garbage collector."""
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        with contextlib.suppress(StopAsyncIteration, httpx.HTTPError):
+            while True:
+                await chunks.__anext__()
+
+
+async def _decoded(response: httpx.Response, decode: Decoder, piece: int) -> AsyncGenerator[bytes, None]:
+    """The body decoded here, ``piece`` bytes at most at a time; on a corrupt byte, httpx's generators
+    are unwound, then the decoder's error is raised."""
+    raw_chunks = response.aiter_raw()
+    failure: Exception | None = None
+    async for raw in raw_chunks:
+        data = raw
+        try:
+            while True:  # until the input is used and the output did not stop at ``piece`` (more may wait)
+                out = decode.decompress(data, piece)
+                data = decode.unconsumed_tail
+                if out:
+                    yield out
+                if not data and len(out) < piece:
+                    break
+        except CORRUPT as exc:
+            failure = exc
+            break
+    if failure is not None:
+        await _unwind(raw_chunks)
+        raise failure
+    if last := decode.flush():
+        yield last
+
+
+async def body_bytes(response: httpx.Response, piece: int = 1024 * 1024) -> AsyncGenerator[bytes, None]:
+    """A streamed body's bytes, decoded here when it is encoded (see ``_decoders``); a corrupt one raises
+    ``httpx.DecodingError``, as httpx would, but only once its generators are closed."""
+    decode = decoder(response.headers.get("content-encoding", ""))
+    if decode is None:
+        async for chunk in response.aiter_bytes():
+            yield chunk
+        return
+    try:
+        async for out in _decoded(response, decode, piece):
+            yield out
+    except CORRUPT as exc:
+        raise httpx.DecodingError(
+            f"the body's encoding is corrupt ({exc})", request=response.request
+        ) from exc
+
+
 async def text_chunks(response: httpx.Response, piece: int = 64 * 1024) -> AsyncGenerator[str, None]:
-    """A streamed body as text. A gzip or deflate body is inflated ``piece`` bytes at a time, so the caps
-    of whoever reads it apply before a compressed bomb grows (httpx inflates a whole network read)."""
-    inflater = _inflater(response.headers.get("content-encoding", "").strip().lower())
-    if inflater is None:
+    """A streamed body as text. An encoded body is decoded ``piece`` bytes at a time, so the caps of
+    whoever reads it apply before a compressed bomb grows (httpx decodes a whole network read); a corrupt
+    one raises ``ProtocolError``."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    decode = decoder(encoding)
+    if decode is None:
         async for text in response.aiter_text():
             yield text
         return
-    decoder = codecs.getincrementaldecoder(response.encoding or "utf-8")(errors="replace")
-    async for raw in response.aiter_raw():
-        data = raw
-        while True:  # until the input is used and the output did not stop at ``piece`` (more may wait)
-            out = inflater.decompress(data, piece)
-            data = inflater.unconsumed_tail
-            if out:
-                yield decoder.decode(out)
-            if not data and len(out) < piece:
-                break
-    if last := decoder.decode(inflater.flush(), final=True):
+    textual = codecs.getincrementaldecoder(response.encoding or "utf-8")(errors="replace")
+    try:
+        async for out in _decoded(response, decode, piece):
+            yield textual.decode(out)
+    except CORRUPT as exc:
+        request = response.request
+        raise ProtocolError(
+            f"the event stream's {encoding} encoding is corrupt ({exc}). The agent may still be working: "
+            "do not send the message again; read the session state instead.",
+            endpoint=f"{request.method} {request.url.path}",
+        ) from exc
+    if last := textual.decode(b"", final=True):
         yield last

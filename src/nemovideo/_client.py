@@ -7,6 +7,7 @@ import socket
 import ssl
 from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -15,12 +16,14 @@ from ._config import Config
 from ._http import Requestor
 from ._transport import GatedTransport
 from ._version import __version__
-from .resources.credits import CreditsResource
-from .resources.projects import ProjectsResource
-from .resources.render import RenderResource
-from .resources.sessions import SessionsResource
-from .resources.state import StateResource
-from .resources.uploads import UploadsResource
+
+if TYPE_CHECKING:  # each resource is imported by its property, on first use
+    from .resources.credits import CreditsResource
+    from .resources.projects import ProjectsResource
+    from .resources.render import RenderResource
+    from .resources.sessions import SessionsResource
+    from .resources.state import StateResource
+    from .resources.uploads import UploadsResource
 
 USER_AGENT = f"nemovideo-python/{__version__}"
 
@@ -126,11 +129,15 @@ class NemoClient:
         max_event_size: int | None = None,
         max_stream_events: int | None = None,
         max_stream_bytes: int | None = None,
+        min_download_rate: int | None = None,
+        download_rate_window: float | None = None,
     ) -> NemoClient:
         """A client with other timeouts, retries or limits that shares this one's pool and token.
 
         ``deadline`` bounds one request attempt in all (seconds); the ``max_*`` limits cap what is read
-        (see ``Config``). Closing the derived client leaves the pool open; close the original.
+        (see ``Config``); ``min_download_rate`` (bytes/s) over ``download_rate_window`` (s) is the pace
+        below which a download gives up and keeps its bytes for the next call to resume. Closing the
+        derived client leaves the pool open; close the original.
         """
         config = self.config.with_changes(
             timeout=timeout,
@@ -140,6 +147,8 @@ class NemoClient:
             max_event_size=max_event_size,
             max_stream_events=max_stream_events,
             max_stream_bytes=max_stream_bytes,
+            min_download_rate=min_download_rate,
+            download_rate_window=download_rate_window,
         )
         return NemoClient._derived(self._requestor.with_config(config))
 
@@ -149,27 +158,39 @@ class NemoClient:
 
     @cached_property
     def credits(self) -> CreditsResource:
+        from .resources.credits import CreditsResource
+
         return CreditsResource(self._requestor)
 
     @cached_property
     def projects(self) -> ProjectsResource:
         """Projects and their sessions (gateway only)."""
+        from .resources.projects import ProjectsResource
+
         return ProjectsResource(self._requestor)
 
     @cached_property
     def state(self) -> StateResource:
+        from .resources.state import StateResource
+
         return StateResource(self._requestor)
 
     @cached_property
     def uploads(self) -> UploadsResource:
+        from .resources.uploads import UploadsResource
+
         return UploadsResource(self._requestor)
 
     @cached_property
     def render(self) -> RenderResource:
+        from .resources.render import RenderResource
+
         return RenderResource(self._requestor)
 
     @cached_property
     def sessions(self) -> SessionsResource:
+        from .resources.sessions import SessionsResource
+
         return SessionsResource(
             self._requestor, state=self.state, credits=self.credits, uploads=self.uploads, render=self.render
         )

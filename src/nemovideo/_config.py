@@ -32,7 +32,19 @@ DEFAULT_MAX_STREAM_EVENTS = 200_000
 """Frames (heartbeats included) in one agent turn's stream."""
 DEFAULT_MAX_STREAM_BYTES = 256 * 1024 * 1024
 """Characters in one agent turn's stream."""
-LIMIT_SETTINGS = ("deadline", "max_body_size", "max_event_size", "max_stream_events", "max_stream_bytes")
+DEFAULT_MIN_DOWNLOAD_RATE = 1024
+"""Bytes per second a download must average over each ``download_rate_window``, or it is given up."""
+DEFAULT_DOWNLOAD_RATE_WINDOW = 30.0
+"""Seconds over which a download's rate is measured against ``min_download_rate``."""
+LIMIT_SETTINGS = (
+    "deadline",
+    "max_body_size",
+    "max_event_size",
+    "max_stream_events",
+    "max_stream_bytes",
+    "min_download_rate",
+    "download_rate_window",
+)
 
 TokenSource = Literal["argument", "environment", "anonymous", "key_argument", "key_environment", "key_stored"]
 Generation = Literal["skill", "gateway"]
@@ -131,6 +143,11 @@ class Config:
     """Most frames (heartbeats included) read from one chat stream."""
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES
     """Most characters read from one chat stream."""
+    min_download_rate: int = DEFAULT_MIN_DOWNLOAD_RATE
+    """Slowest download kept going, in bytes per second over each ``download_rate_window``; a slower one
+    raises ``DownloadError`` and keeps its bytes for the next call to resume."""
+    download_rate_window: float = DEFAULT_DOWNLOAD_RATE_WINDOW
+    """Seconds over which ``min_download_rate`` is measured."""
 
     @classmethod
     def resolve(
@@ -201,7 +218,7 @@ class Config:
                 continue
             if value <= 0:
                 raise ConfigurationError(f"{name} must be positive, got {value!r}")
-            changes[name] = value if name == "deadline" else int(value)
+            changes[name] = value if name in ("deadline", "download_rate_window") else int(value)
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def attribution_headers(self) -> dict[str, str]:

@@ -16,6 +16,7 @@ import base64
 import contextlib
 import errno
 import hashlib
+import json
 import logging
 import os
 import re
@@ -32,7 +33,9 @@ import anyio
 import anyio.to_thread
 import httpx
 
+from ._body import body_bytes
 from ._errors import DownloadError
+from ._pace import RateFloor
 
 log = logging.getLogger("nemovideo")
 
@@ -214,11 +217,19 @@ class Transfer:
     """
 
     def __init__(
-        self, target: Path, *, overwrite: bool = False, on_progress: ProgressHook | None = None
+        self,
+        target: Path,
+        *,
+        overwrite: bool = False,
+        on_progress: ProgressHook | None = None,
+        min_rate: int | None = None,
+        rate_window: float = 30.0,
     ) -> None:
         self.target = target
         self.overwrite = overwrite
         self.on_progress = on_progress
+        self.min_rate = min_rate
+        self.rate_window = rate_window
         self.written = 0
         self.total: int | None = None
         self.validator: str | None = None
@@ -251,7 +262,10 @@ class Transfer:
         etag = headers.get("etag")
         strong = etag if etag and not etag.startswith("W/") else None  # If-Range needs a strong one
         self.validator = strong or headers.get("last-modified")
-        self.resumable = headers.get("accept-ranges", "").lower() == "bytes"
+        # offsets count decoded bytes: an encoded body cannot be resumed by them
+        self.resumable = (
+            headers.get("accept-ranges", "").lower() == "bytes" and "content-encoding" not in headers
+        )
         length = headers.get("content-length", "")
         self.total = int(length) if length.isdigit() and "content-encoding" not in headers else None
         md5 = headers.get("content-md5")
@@ -297,21 +311,25 @@ class Transfer:
             if self.on_progress is not None:
                 self.on_progress(self.written, self.total)
 
+        floor = RateFloor(self.min_rate, self.rate_window)
         as_sent = (
             response.headers.get("content-encoding", "identity").strip().lower() == "identity"
             and not response.is_stream_consumed  # (a body read already is only in .content)
         )
         try:
-            # the network's bytes as they are, unless they need decoding (one generator layer less)
-            body = cast(
-                "AsyncGenerator[bytes, None]", response.aiter_raw() if as_sent else response.aiter_bytes()
+            # The network's bytes as they are when nothing needs decoding (one generator layer less);
+            # else decoded here (a corrupt encoding raises once httpx's generators are closed).
+            body = (
+                cast("AsyncGenerator[bytes, None]", response.aiter_raw()) if as_sent else body_bytes(response)
             )
-            async with aclosing(body) as chunks:
-                async for chunk in chunks:
-                    pending.append(chunk)
-                    held += len(chunk)
-                    if held >= CHUNK_SIZE or time.monotonic() - flushed >= PROGRESS_EVERY:
-                        await write()
+            with floor:
+                async with aclosing(body) as chunks:
+                    async for chunk in chunks:
+                        pending.append(chunk)
+                        held += len(chunk)
+                        floor.progress(self.written + held - start)
+                        if held >= CHUNK_SIZE or time.monotonic() - flushed >= PROGRESS_EVERY:
+                            await write()
             if pending:
                 await write()
         except httpx.HTTPError as exc:
@@ -320,6 +338,8 @@ class Transfer:
             raise DownloadError(
                 f"the download from {shown} broke after {self.written} bytes ({failure(exc)})"
             ) from exc
+        if floor.tripped:
+            raise await self._too_slow(shown, floor)
         received = self.written - start
         if expected is not None and received != expected:
             raise DownloadError(f"the download from {shown} ended after {received} of {expected} bytes")
@@ -347,6 +367,89 @@ class Transfer:
             raise DownloadError(
                 "the downloaded file does not match the checksum (Content-MD5) the server sent"
             )
+
+    # --- a transfer too slow to finish: its bytes kept beside the target for the next call ---------------
+
+    def kept_paths(self) -> tuple[Path, Path]:
+        """The kept partial file and its notes (validator, size, source), hidden beside the target."""
+        parent, name = self.target.parent, self.target.name
+        return parent / f".{name}.part", parent / f".{name}.part.json"
+
+    async def _too_slow(self, shown: str, floor: RateFloor) -> DownloadError:
+        """Keep the bytes (when a resume can use them) and say so; the transfer is then done with."""
+        of = f" of {self.total}" if self.total is not None else ""
+        message = f"the download from {shown} was too slow: {floor.words()}"
+        raw, tmp = self._raw, self._tmp
+        if not (self.written and self.resumable and self.validator) or raw is None or tmp is None:
+            self.discard()
+            return DownloadError(
+                f"{message}. The server cannot resume it, so nothing was kept; try again later.",
+                setting="min_download_rate",
+            )
+        notes: dict[str, object] = {
+            "source": shown,
+            "validator": self.validator,
+            "total": self.total,
+            "checksum": self.checksum,
+        }
+        part = await anyio.to_thread.run_sync(self._park, raw, tmp, notes)
+        self._raw = self._tmp = None
+        return DownloadError(
+            f"{message}. {self.written}{of} bytes are kept in {part}: the next download to {self.target} "
+            "resumes from there.",
+            setting="min_download_rate",
+            partial=part,
+        )
+
+    def _park(self, raw: IO[bytes], tmp: Path, notes: dict[str, object]) -> Path:
+        part, meta = self.kept_paths()
+        raw.flush()
+        raw.close()
+        os.replace(tmp, part)
+        fd, name = tempfile.mkstemp(dir=part.parent, prefix=f"{meta.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(notes, file)
+        os.replace(name, meta)
+        return part
+
+    async def reclaim(self, source: str) -> None:
+        """Take over the bytes a too-slow transfer to the same target kept, if they came from ``source``
+        (the next request then asks for the rest); kept bytes of another source are removed."""
+        if self._raw is None:
+            await anyio.to_thread.run_sync(self._reclaim, display_url(source))
+
+    def _reclaim(self, source: str) -> None:
+        part, meta = self.kept_paths()
+        try:
+            notes = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # nothing kept (a part without notes is another transfer's, being parked)
+        fd, name = tempfile.mkstemp(dir=part.parent, prefix=f".{self.target.name}.", suffix=".part")
+        os.close(fd)
+        try:
+            os.replace(part, name)  # claimed: a concurrent download to this target cannot take it too
+        except OSError:
+            Path(name).unlink(missing_ok=True)
+            return
+        finally:
+            meta.unlink(missing_ok=True)
+        raw = open(name, "r+b")  # noqa: SIM115 (kept open for the transfer, closed by commit or discard)
+        self._tmp, self._raw = Path(name), raw
+        usable = isinstance(notes, dict) and notes.get("source") == source and notes.get("validator")
+        if not usable:
+            raw.truncate()
+            return
+        total, checksum = notes.get("total"), notes.get("checksum")
+        self.written = raw.seek(0, os.SEEK_END)
+        self.validator = str(notes["validator"])
+        self.resumable = True
+        self.total = total if isinstance(total, int) else None
+        self.checksum = (str(checksum[0]), str(checksum[1])) if isinstance(checksum, list) else None
+        log.info(
+            "resuming the download to %s from byte %d (kept by an earlier, too slow one)",
+            self.target,
+            self.written,
+        )
 
     def discard(self) -> None:
         """Remove the temporary file, if any is left. Synchronous: it must run under cancellation too."""

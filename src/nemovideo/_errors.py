@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 __all__ = [
@@ -177,10 +178,14 @@ class RenderTimeoutError(RenderError):
 
 
 class DownloadError(NemoError):
-    """The rendered video could not be saved. No file was left at the target path (nor a temporary one)."""
+    """The rendered video could not be saved. No file was left at the target path. A transfer given up
+    for being too slow keeps what it received in ``partial`` (a hidden file beside the target) and names
+    the limit in ``setting``: the next download to the same path resumes from there."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, setting: str | None = None, partial: Path | None = None) -> None:
         super().__init__(redact(message))
+        self.setting = setting
+        self.partial = partial
 
 
 class ProtocolError(TransportError):

@@ -13,11 +13,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from . import _retry
 from ._auth import SEND_ONCE, NemoAuth, TokenRequestFailed
@@ -36,14 +36,15 @@ from ._errors import (
 )
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from tenacity import RetryCallState
 
     from ._api import Api
+    from ._envelopes import ErrorBody as _ErrorBody
 
 log = logging.getLogger("nemovideo")
 
-M = TypeVar("M", bound=BaseModel)
-T = TypeVar("T")
+M = TypeVar("M", bound="BaseModel")
 EnvelopeKind = Literal["code", "render", "gateway"]
 """``code``: ``{"code": 0, "data"}``; ``render``: ``{"success": true, "data"}``; ``gateway``: either of
 those, or a bare body."""
@@ -60,38 +61,14 @@ async def _sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
-class _CodeEnvelope(BaseModel, Generic[T]):
-    code: int
-    data: T | None = None
-    msg: str | None = None
-    message: str | None = None
-    error: str | None = None
-
-
-class _ErrorBody(BaseModel):
-    """Any error body: the documented envelope, the render envelope, or a framework's ``detail``."""
-
-    code: int | str | None = None
-    success: bool | None = None
-    msg: str | None = None
-    message: str | None = None
-    error: str | None = None
-    detail: Any = None
-
-
-class _RenderEnvelope(BaseModel, Generic[T]):
-    success: bool
-    data: T | None = None
-    error: str | None = None
-    message: str | None = None
-
-
 @functools.cache
 def _envelope(kind: EnvelopeKind, cast: type[BaseModel]) -> Any:
     """The envelope model for ``cast``, held here: pydantic keeps a parametrized generic only weakly, so
     without this reference each garbage collection dropped it and a later call rebuilt its schema (about
     a millisecond, in one call of twenty: the slow tail of every call)."""
-    return (_CodeEnvelope if kind == "code" else _RenderEnvelope)[cast]
+    from ._envelopes import CodeEnvelope, RenderEnvelope  # pydantic's model machinery, on first use
+
+    return (CodeEnvelope if kind == "code" else RenderEnvelope)[cast]
 
 
 def _message(body: _ErrorBody | None, response: httpx.Response) -> str:
@@ -342,9 +319,11 @@ class Requestor:
         self, response: httpx.Response, *, endpoint: str, expected: type[BaseModel] | None = None
     ) -> NemoError:
         """Map an answer that is not a success to the one exception its code or status names."""
+        from ._envelopes import ErrorBody
+
         status = response.status_code
         try:
-            body: _ErrorBody | None = _ErrorBody.model_validate_json(response.content)
+            body: _ErrorBody | None = ErrorBody.model_validate_json(response.content)
         except ValidationError:
             body = None
         code = _int_code(body.code) if body is not None else None

@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from pathlib import Path
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, ParamSpec, TypeVar
 
@@ -79,6 +79,8 @@ A = TypeVar("A")
 
 CANCEL_GRACE = 10.0
 """Seconds an interrupted call gets to unwind in the loop before the interrupt propagates anyway."""
+SIGNAL_CHECK = 0.1
+"""Seconds at most between two checks for a pending signal while a call is waited for."""
 THREAD_NAME = "nemovideo-sync"
 
 _Relay = SimpleQueue[Callable[[], object] | None]
@@ -102,18 +104,35 @@ def _relayed(hook: Callable[..., object], relay: _Relay) -> Callable[..., None]:
     return in_caller_thread
 
 
+def _next_hook(relay: _Relay) -> Callable[[], object] | None:
+    """The next relayed hook, or ``None`` after ``SIGNAL_CHECK`` seconds: a signal that lands just before
+    the thread blocks does not wake it, so waking now and then lets Python run its handler (Ctrl-C's
+    ``KeyboardInterrupt``) in time."""
+    try:
+        return relay.get(timeout=SIGNAL_CHECK)
+    except Empty:
+        return None
+
+
+def _run_hooks(waited: Future[Any], relay: _Relay) -> None:
+    """Relayed hooks until ``waited`` resolves, in a frame of its own below ``_wait``'s ``try``: a Ctrl-C
+    raised between two instructions of a loop was seen (CPython 3.11) to pass by a ``try`` around that
+    loop in the same frame; from a frame below, it arrives as any exception does."""
+    while not waited.done():
+        item = _next_hook(relay)
+        if item is not None:
+            item()
+    while not relay.empty():  # hooks of this call queued before it completed
+        item = relay.get_nowait()
+        if item is not None:
+            item()
+
+
 def _wait(waited: Future[T], task: Future[Any], finished: threading.Event, relay: _Relay) -> T:
     """Run relayed hooks until ``waited`` resolves. An interrupt (or a hook's error) cancels ``task`` and
     waits for it to unwind before propagating."""
     try:
-        while not waited.done():
-            item = relay.get()
-            if item is not None:
-                item()
-        while not relay.empty():  # hooks of this call queued before it completed
-            item = relay.get_nowait()
-            if item is not None:
-                item()
+        _run_hooks(waited, relay)  # in a frame of its own: see _run_hooks
     except BaseException:
         if not task.done():
             task.cancel()  # the portal cancels the task's scope in the loop
@@ -841,6 +860,8 @@ class SyncNemoClient:
         max_event_size: int | None = None,
         max_stream_events: int | None = None,
         max_stream_bytes: int | None = None,
+        min_download_rate: int | None = None,
+        download_rate_window: float | None = None,
     ) -> SyncNemoClient:
         """A client with other timeouts, retries or limits that shares this one's loop, pool and token.
 
@@ -859,6 +880,8 @@ class SyncNemoClient:
                 max_event_size=max_event_size,
                 max_stream_events=max_stream_events,
                 max_stream_bytes=max_stream_bytes,
+                min_download_rate=min_download_rate,
+                download_rate_window=download_rate_window,
             )
 
         client._derive = derive

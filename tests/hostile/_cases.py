@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import itertools
+import random
 from collections.abc import Callable, Iterator
 
 import anyio
@@ -325,3 +327,126 @@ async def sse_half_close(conn: Connection, request: Request) -> None:
     if await conn.head("200 OK", head):
         await conn.send(f"{len(TEXT_FRAME) + 50:x}\r\n".encode() + TEXT_FRAME)
         await conn.half_close()
+
+
+# --- a CDN that trickles ----------------------------------------------------------------------------
+
+VIDEO = bytes(range(256)) * 1024
+"""The CDN cases' 256 KB file."""
+VIDEO_ETAG = '"v1"'
+FAST_PART = 64 * 1024
+"""Bytes sent at full speed before the trickle starts."""
+
+
+async def _trickle_video(conn: Connection, request: Request, *, ranges: bool) -> None:
+    """``FAST_PART`` bytes at once, then 20 bytes a second until the client leaves. A request for the
+    rest (``Range`` with the right ``If-Range``) is answered at full speed, as a healthy CDN edge would."""
+    size = len(VIDEO)
+    head = [("Content-Type", "video/mp4"), ("Connection", "close")]
+    if ranges:
+        head += [("Accept-Ranges", "bytes"), ("ETag", VIDEO_ETAG)]
+    wanted = request.headers.get("range", "")
+    if ranges and wanted.startswith("bytes=") and request.headers.get("if-range") == VIDEO_ETAG:
+        start = int(wanted.removeprefix("bytes=").rstrip("-"))
+        rest = [("Content-Range", f"bytes {start}-{size - 1}/{size}"), ("Content-Length", str(size - start))]
+        await conn.answer("206 Partial Content", VIDEO[start:], head + rest)
+        return
+    if await conn.head("200 OK", [*head, ("Content-Length", str(size))]) and await conn.send(
+        VIDEO[:FAST_PART]
+    ):
+        await conn.send_all((VIDEO[i : i + 1] for i in range(FAST_PART, size)), pause=0.05)
+
+
+@case("cdn-trickle")
+async def cdn_trickle(conn: Connection, request: Request) -> None:
+    await _trickle_video(conn, request, ranges=True)
+
+
+@case("cdn-trickle-no-ranges")
+async def cdn_trickle_no_ranges(conn: Connection, request: Request) -> None:
+    """The same trickle from a server that cannot resume (no ``Accept-Ranges``, no validator)."""
+    await _trickle_video(conn, request, ranges=False)
+
+
+# --- corrupt brotli and zstd bodies (encodings httpx decodes itself, when their packages are installed) ---
+
+
+def corrupt_body(encoding: str) -> list[bytes]:
+    """200 KB compressed as ``encoding`` with garbage in the middle, in 16 KB writes: the decoder fails
+    mid-body, after several network reads (where a reader left suspended would show)."""
+    payload = random.Random(16).randbytes(100_000).hex().encode()
+    if encoding == "br":
+        brotli = importlib.import_module("brotli")  # untyped; imported when a case needs it
+
+        packed: bytes = brotli.compress(payload, quality=4)
+    else:
+        import zstandard
+
+        packed = zstandard.ZstdCompressor(level=3).compress(payload)
+    half = len(packed) // 2
+    body = packed[:half] + b"\x00garbage\xff" * 64 + packed[half:]
+    return [body[i : i + 16384] for i in range(0, len(body), 16384)]
+
+
+def _corrupt(content_type: str, encoding: str) -> Handler:
+    async def handler(conn: Connection, request: Request) -> None:
+        head = [("Content-Type", content_type), ("Content-Encoding", encoding), ("Connection", "close")]
+        if await conn.head("200 OK", head):
+            await conn.send_all(corrupt_body(encoding), pause=0.01)
+
+    return handler
+
+
+for _encoding in ("br", "zstd"):
+    CASES[f"bad-{_encoding}"] = _corrupt("application/json", _encoding)
+    CASES[f"sse-bad-{_encoding}"] = _corrupt("text/event-stream", _encoding)
+    CASES[f"cdn-bad-{_encoding}"] = _corrupt("video/mp4", _encoding)
+
+
+def packed_zeros(encoding: str, total: int = 1024 * MB) -> Iterator[bytes]:
+    """``total`` zero bytes compressed as ``encoding``, a megabyte at a time (about 200 KB or 32 KB)."""
+    zeros = bytes(MB)
+    if encoding == "br":
+        brotli = importlib.import_module("brotli")  # untyped; imported when a case needs it
+
+        brotli_packer = brotli.Compressor(quality=1)
+        for _ in range(total // MB):
+            yield brotli_packer.process(zeros)
+        yield brotli_packer.finish()
+    else:
+        import zstandard
+
+        zstd_packer = zstandard.ZstdCompressor(level=1).compressobj()
+        for _ in range(total // MB):
+            yield zstd_packer.compress(zeros)
+        yield zstd_packer.flush()
+
+
+def _packed(encoding: str) -> bytes:
+    if encoding == "br":
+        brotli = importlib.import_module("brotli")  # untyped; imported when a case needs it
+
+        return bytes(brotli.compress(ENVELOPE))
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(ENVELOPE)
+
+
+def _good(encoding: str) -> Handler:
+    async def handler(conn: Connection, request: Request) -> None:
+        await conn.answer("200 OK", _packed(encoding), [JSON, ("Content-Encoding", encoding)])
+
+    return handler
+
+
+def _bomb(encoding: str) -> Handler:
+    async def handler(conn: Connection, request: Request) -> None:
+        if await conn.head("200 OK", [JSON, ("Content-Encoding", encoding), ("Connection", "close")]):
+            await conn.send_all(chunk for chunk in packed_zeros(encoding) if chunk)
+
+    return handler
+
+
+for _encoding in ("br", "zstd"):
+    CASES[f"good-{_encoding}"] = _good(_encoding)
+    CASES[f"{_encoding}-bomb"] = _bomb(_encoding)

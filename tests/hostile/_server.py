@@ -16,7 +16,7 @@ import socket
 import struct
 import threading
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
@@ -129,6 +129,8 @@ class HostileServer:
         """Bytes written per case (headers included), reset by ``clear()``."""
         self.requests: Counter[str] = Counter()
         """Requests received per case."""
+        self.seen: defaultdict[str, list[Request]] = defaultdict(list)
+        """The requests themselves, per case (their headers tell a resume from a fresh download)."""
         self.port = 0
         self._lock = threading.Lock()
         self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] | None = None
@@ -154,6 +156,7 @@ class HostileServer:
         with self._lock:
             self.sent.clear()
             self.requests.clear()
+            self.seen.clear()
 
     def start(self) -> HostileServer:
         cm = anyio.from_thread.start_blocking_portal("asyncio")
@@ -194,6 +197,7 @@ class HostileServer:
             case = request.path.lstrip("/").split("/", 1)[0]
             with self._lock:
                 self.requests[case] += 1
+                self.seen[case].append(request)
             handler = self.handlers.get(case)
             if handler is None:
                 await Connection(stream, self, case).answer("404 Not Found", b'{"detail":"no such case"}')

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import threading
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -65,6 +68,25 @@ def bounded(seconds: float, *, memory: int = RSS_BOUND) -> Iterator[Usage]:
         usage.peak_growth = max(usage.peak_growth, rss() - base)
     assert usage.seconds < seconds, f"took {usage.seconds:.2f} s, bound {seconds:g} s"
     assert usage.peak_growth < memory, f"RSS grew by {usage.peak_growth / 2**20:.1f} MB"
+
+
+@contextmanager
+def nothing_left_behind() -> Iterator[None]:
+    """Fail if the case leaves a warning, or anything for the garbage collector to report: an unclosed
+    generator or socket, a coroutine never awaited (trio reports async generators finalised by the collector
+    as ``ResourceWarning``s, through ``sys.unraisablehook`` when they happen in a finaliser)."""
+    left: list[str] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda report: left.append(f"{report.exc_value!r} ({report.object!r})")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+            gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    left += [f"{w.category.__name__}: {w.message}" for w in caught]
+    assert left == [], left
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 from nemovideo import DownloadError, RenderJob, RenderStatus
 
 from ._server import HostileServer
-from .conftest import DEADLINE, SLACK, ClientFactory, bounded
+from .conftest import DEADLINE, SLACK, ClientFactory, bounded, nothing_left_behind
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +79,88 @@ async def test_silent_cdn_and_api_end_within_their_timeouts(
         error = await download_error(client_of, hostile, "silent", tmp_path / "out", read_timeout=1.0)
     assert "ReadTimeout" in str(error)  # the CDN: no byte for the read timeout
     assert "timed out" in str(error)  # the API route, the same
+
+
+RATE, WINDOW = 10_000, 0.5
+"""A pace floor the trickle (20 bytes/s after its first 64 KB) falls under within one window."""
+
+
+async def test_trickling_cdn_gives_up_keeps_its_bytes_and_the_next_call_resumes(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path
+) -> None:
+    from ._cases import FAST_PART, VIDEO, VIDEO_ETAG
+
+    out = tmp_path / "out"
+    await anyio.Path(out).mkdir()
+    async with client_of("cdn-trickle") as base:
+        nemo = base.with_options(min_download_rate=RATE, download_rate_window=WINDOW)
+        with bounded(WINDOW + 2 * SLACK), pytest.raises(DownloadError) as caught:
+            await nemo.render.download(finished(hostile, "cdn-trickle"), out / "v.mp4")
+        error = caught.value
+        assert error.setting == "min_download_rate"
+        assert "min_download_rate=10000" in str(error)
+        assert "download_rate_window=0.5" in str(error)
+        assert "the next download to" in str(error)
+        assert "resumes" in str(error)
+        assert error.partial is not None
+        assert error.partial.parent == out
+        kept = error.partial.stat().st_size
+        assert FAST_PART <= kept < len(VIDEO)
+        assert not (out / "v.mp4").exists()
+        assert hostile.requests["cdn-trickle"] == 1  # given up, not retried on the API's route
+
+        with bounded(3.0):
+            saved = await nemo.render.download(finished(hostile, "cdn-trickle"), out / "v.mp4")
+    assert saved.read_bytes() == VIDEO
+    assert leftovers(out) == [saved]  # the kept bytes and their notes were taken over
+    resumed = hostile.seen["cdn-trickle"][-1].headers
+    assert resumed["range"] == f"bytes={kept}-"
+    assert resumed["if-range"] == VIDEO_ETAG
+
+
+async def test_trickling_cdn_that_cannot_resume_keeps_nothing(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    await anyio.Path(out).mkdir()
+    async with client_of("cdn-trickle-no-ranges") as base:
+        nemo = base.with_options(min_download_rate=RATE, download_rate_window=WINDOW)
+        with bounded(WINDOW + 2 * SLACK), pytest.raises(DownloadError) as caught:
+            await nemo.render.download(finished(hostile, "cdn-trickle-no-ranges"), out / "v.mp4")
+    assert caught.value.setting == "min_download_rate"
+    assert caught.value.partial is None
+    assert "cannot resume it, so nothing was kept" in str(caught.value)
+    assert leftovers(out) == []
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("encoding", ["br", "zstd"])
+async def test_a_corrupt_brotli_or_zstd_video_leaves_nothing_open(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path, encoding: str
+) -> None:
+    pytest.importorskip("brotli" if encoding == "br" else "zstandard")
+    with nothing_left_behind(), bounded(3.0):
+        error = await download_error(client_of, hostile, f"cdn-bad-{encoding}", tmp_path / "out")
+    assert "the body's encoding is corrupt" in str(error)
+    assert "Nothing was saved" in str(error)
+
+
+async def test_bytes_kept_from_another_file_are_not_resumed(
+    client_of: ClientFactory, hostile: HostileServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    await anyio.Path(out).mkdir()
+    other = RenderJob(
+        id="r_other", status=RenderStatus.COMPLETED, output_url=f"{hostile.url('cdn-trickle')}/other.mp4"
+    )
+    async with client_of("cdn-trickle") as base:
+        nemo = base.with_options(min_download_rate=RATE, download_rate_window=WINDOW)
+        with pytest.raises(DownloadError):
+            await nemo.render.download(finished(hostile, "cdn-trickle"), out / "v.mp4")
+        with bounded(WINDOW + 2 * SLACK), pytest.raises(DownloadError) as caught:
+            await nemo.render.download(other, out / "v.mp4")  # the same target, another video
+    second = hostile.seen["cdn-trickle"][-1]
+    assert second.path.endswith("/other.mp4")
+    assert "range" not in second.headers  # started over: the kept bytes were another file's
+    assert caught.value.partial is not None
+    assert sorted(p.name for p in leftovers(out)) == [".v.mp4.part", ".v.mp4.part.json"]

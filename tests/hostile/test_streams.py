@@ -17,7 +17,7 @@ from nemovideo import (
 )
 
 from ._server import HostileServer
-from .conftest import BODY_CAP, SLACK, ClientFactory, bounded
+from .conftest import BODY_CAP, SLACK, ClientFactory, bounded, nothing_left_behind
 
 pytestmark = pytest.mark.anyio
 
@@ -118,6 +118,19 @@ async def test_a_compressed_bomb_stops_at_the_event_size_cap(client_of: ClientFa
         _, error = await run_stream(client_of, "sse-gzip-bomb")
     assert isinstance(error, LimitExceededError)
     assert error.setting == "max_event_size"
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("encoding", ["br", "zstd"])
+async def test_a_corrupt_brotli_or_zstd_stream_is_a_protocol_error_leaving_nothing_open(
+    client_of: ClientFactory, encoding: str
+) -> None:
+    pytest.importorskip("brotli" if encoding == "br" else "zstandard")
+    with nothing_left_behind(), bounded(QUICK):
+        _, error = await run_stream(client_of, f"sse-bad-{encoding}")
+    assert type(error) is ProtocolError
+    assert f"the event stream's {encoding} encoding is corrupt" in str(error)
+    assert "do not send the message again" in str(error)
 
 
 @pytest.mark.parametrize("case", ["sse-reset", "sse-half-close"])

@@ -10,6 +10,7 @@ import contextlib
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,13 +29,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def interrupt_when(ready: threading.Event) -> None:
-    """Send SIGINT to the main thread once ``ready`` is set (from another thread, as a terminal would)."""
+def interrupt_when(ready: threading.Event, after: float = 0.0) -> None:
+    """Send SIGINT to the main thread ``after`` seconds once ``ready`` is set (from another thread, as a
+    terminal would)."""
     main = threading.main_thread().ident
     assert main is not None
 
     def send() -> None:
         if ready.wait(10):
+            time.sleep(after)
             signal.pthread_kill(main, signal.SIGINT)
 
     threading.Thread(target=send, daemon=True).start()
@@ -128,3 +131,21 @@ def test_ctrl_c_during_a_download_leaves_no_file(
             nemo.render.download(url, target, on_progress=lambda done, total: receiving.set())
     assert closed == [True]  # the async side hung up
     assert list(tmp_path.iterdir()) == []  # neither the video nor its partial file
+
+
+def test_ctrl_c_while_a_download_waits_for_bytes_leaves_no_file(
+    nemo: SyncNemoClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interrupt lands while the caller's thread is blocked with no hook due (the socket is silent):
+    it is raised and the call cancelled at once, not when the server gives up 10 s later."""
+    monkeypatch.setattr("nemovideo._download.CHUNK_SIZE", 4096)
+    closed: list[bool] = []
+    receiving = threading.Event()
+    with stalling_cdn(closed) as url:
+        interrupt_when(receiving, after=0.3)  # the 64 KB are in by then; the socket is silent
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            nemo.render.download(url, tmp_path / "video.mp4", on_progress=lambda done, total: receiving.set())
+        assert time.monotonic() - started < 5.0
+    assert closed == [True]
+    assert list(tmp_path.iterdir()) == []

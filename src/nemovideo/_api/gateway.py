@@ -12,9 +12,6 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..models.project import Project, ProjectList, SessionList
-from ..models.session import SessionInfo
-from ..models.state import State
 from .base import Api, ChatTurn, Traits
 
 _last_ms = 0
@@ -27,10 +24,12 @@ def _unique_ms() -> int:
     return _last_ms
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the models are imported by the methods using them, so making a client loads none
     from .._http import Requestor
     from .._sse import EventStream
-    from ..models.project import ProjectSession
+    from ..models.project import Project, ProjectSession
+    from ..models.session import SessionInfo
+    from ..models.state import State
 
 PROJECTS_PATH = "/projects"
 RENDER_PATH = "/services/v1/render-proxy/lambda"
@@ -40,11 +39,6 @@ MAX_REMEMBERED = 10_000
 
 def quoted(value: str) -> str:
     return quote(value, safe="")
-
-
-class _FrontendState(State):
-    """``GET /api/v1/state/frontend/<project_id>``:
-    ``{project: {timeline_draft, ...}, version?, projectName?}``."""
 
 
 class GatewayApi(Api):
@@ -66,6 +60,8 @@ class GatewayApi(Api):
 
     async def create_project(self, requestor: Requestor, name: str | None) -> Project:
         """``POST /projects`` with a first session. Not retried once sent (a retry could make two)."""
+        from ..models.project import Project
+
         body: dict[str, Any] = {"create_session": True}
         if name:
             body["name"] = name
@@ -77,6 +73,8 @@ class GatewayApi(Api):
         return project
 
     async def projects(self, requestor: Requestor) -> list[Project]:
+        from ..models.project import ProjectList
+
         response = await requestor.request("GET", PROJECTS_PATH, ProjectList, envelope=self.traits.envelope)
         for project in response.projects:
             if project.session is not None:
@@ -84,11 +82,15 @@ class GatewayApi(Api):
         return response.projects
 
     async def project(self, requestor: Requestor, project_id: str) -> Project:
+        from ..models.project import Project
+
         return await requestor.request(
             "GET", f"{PROJECTS_PATH}/{quoted(project_id)}", Project, envelope=self.traits.envelope
         )
 
     async def project_sessions(self, requestor: Requestor, project_id: str) -> list[ProjectSession]:
+        from ..models.project import SessionList
+
         path = f"{PROJECTS_PATH}/{quoted(project_id)}/sessions"
         listed = await requestor.request("GET", path, SessionList, envelope=self.traits.envelope)
         for session in listed.sessions:
@@ -120,6 +122,8 @@ class GatewayApi(Api):
         self, requestor: Requestor, *, language: str | None, task_name: str
     ) -> SessionInfo:
         """On the gateway a session comes with a project of its own (``POST /projects``)."""
+        from ..models.session import SessionInfo
+
         project = await self.create_project(requestor, None if task_name == "project" else task_name)
         if project.session is None:
             sessions = await self.project_sessions(requestor, project.project_id)
@@ -133,6 +137,9 @@ class GatewayApi(Api):
         return SessionInfo(session_id=session_id, project_id=project.project_id, user_id=project.user_id)
 
     async def state(self, requestor: Requestor, session_id: str, project_id: str | None) -> State:
+        from ..models.state import State
+        from ._frontend import _FrontendState
+
         pid = await self.project_of(requestor, session_id, project_id)
         assert pid is not None
         raw = await requestor.request(

@@ -10,13 +10,13 @@ from urllib.parse import quote
 
 import httpx
 
-from .._sse import EventStream, StreamTimeouts
-from ..models.session import SessionInfo
-from ..models.state import State, StateEnvelopeData
 from .base import Api, ChatTurn, Traits
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported by the methods using them: a client asking only for credits loads none
     from .._http import Requestor
+    from .._sse import EventStream
+    from ..models.session import SessionInfo
+    from ..models.state import State
 
 CREATE_PATH = "/api/tasks/me/with-session/nemo_agent"
 RUN_SSE_PATH = "/run_sse"
@@ -49,12 +49,16 @@ class SkillApi(Api):
     async def create_session(
         self, requestor: Requestor, *, language: str | None, task_name: str
     ) -> SessionInfo:
+        from ..models.session import SessionInfo
+
         body: dict[str, Any] = {"task_name": task_name}
         if language:
             body["language"] = language
         return await requestor.request("POST", CREATE_PATH, SessionInfo, json=body)
 
     async def state(self, requestor: Requestor, session_id: str, project_id: str | None) -> State:
+        from ..models.state import StateEnvelopeData
+
         path = f"/api/state/nemo_agent/me/{quote(session_id, safe='')}/latest"
         data = await requestor.request("GET", path, StateEnvelopeData)
         return data.flatten()
@@ -74,6 +78,8 @@ class SkillApi(Api):
     @asynccontextmanager
     async def chat(self, requestor: Requestor, turn: ChatTurn) -> AsyncIterator[EventStream]:
         """``POST /run_sse``: the message goes out once; only a failure to connect is retried."""
+        from .._sse import EventStream, StreamTimeouts
+
         base = requestor.config.timeout
         request = requestor.build(
             "POST",

@@ -274,8 +274,17 @@ class RenderResource(Resource):
             job = await self.get(render_id)
             _check_finished(job)
             url = job.output_url
-        transfer = Transfer(target, overwrite=overwrite, on_progress=on_progress)
+        config = self._requestor.config
+        transfer = Transfer(
+            target,
+            overwrite=overwrite,
+            on_progress=on_progress,
+            min_rate=config.min_download_rate,
+            rate_window=config.download_rate_window,
+        )
         try:
+            if url:
+                await transfer.reclaim(url)  # what a too-slow download to this path kept
             return await self._fetch(transfer, url, render_id)
         finally:
             transfer.discard()  # whatever is left of a failed or cancelled transfer
@@ -297,6 +306,8 @@ class RenderResource(Resource):
                     await transfer.commit()
                     return transfer.target
                 except DownloadError as exc:
+                    if exc.setting is not None:
+                        raise  # too slow: the bytes are kept for the next call, not restarted elsewhere
                     cdn_failure = exc
                     if resume == MAX_RESUMES or not transfer.resume_headers() or transfer.written == before:
                         break
@@ -321,6 +332,8 @@ class RenderResource(Resource):
                 await transfer.receive(response)  # a whole file: what the CDN left is started over
             await transfer.commit()
         except NemoError as exc:
+            if isinstance(exc, DownloadError) and exc.setting is not None:
+                raise  # too slow: the bytes are kept for the next call
             first = f"the CDN failed ({cdn_failure}) and " if cdn_failure else ""
             raise DownloadError(
                 f"could not download render {render_id}: {first}the API's download route failed ({exc}). "
