@@ -240,23 +240,23 @@ def report(
         "",
         "Wall time of each script in this run: " + ", ".join(f"{k} {v:.0f} s" for k, v in took.items()) + ".",
     ]
-    lines += peers_section(runs.get("peers"), floor["median_ms"], cases["import nemovideo"]["median_ms"], ovh)
+    lines += peers_section(runs.get("peers"))
     lines += ["", "## Targets in this run", "", *verdicts]
     lines += ["", "## What these measure, and what they do not", "", *NOTES]
     return "\n".join(lines) + "\n"
 
 
-def peers_section(
-    peers: dict[str, Any] | None, floor_ms: float, ours_ms: float, ovh: list[dict[str, Any]]
-) -> list[str]:
+def peers_section(peers: dict[str, Any] | None) -> list[str]:
     """The SDKs a user would pick instead, each in a venv of its own (bench_peers.py)."""
     lines = ["", "## Peers", ""]
     if not peers:
         return [*lines, "bench_peers.py did not run."]
+    floor_ms, ours_ms = peers["import_ms"]["floor"], peers["import_ms"]["nemovideo"]
     lines += [
         "`benchmarks/bench_peers.py`: each SDK in a venv of its own, installed by the script. Import: median "
-        f"of fresh interpreters; its own floor in nemovideo's runtime-only venv was {peers['import_ms']['floor']:.0f}"
-        " ms. The ratios to the floor use bench_import.py's floor (same venv kind, same run).",
+        "of fresh interpreters (`import x` timed inside the interpreter, bytecode cached), against its own "
+        f"measurement of the floor in nemovideo's runtime-only venv, {floor_ms:.0f} ms (bench_import.py's "
+        "numbers above time the same statements another way).",
         "",
         "| SDK | import | ÷ floor | ÷ nemovideo | runs (ms) |",
         "|---|---|---|---|---|",
@@ -297,7 +297,9 @@ def sync_section(sync: dict[str, Any]) -> list[str]:
         "",
         "`benchmarks/bench_sync.py`: `SyncNemoClient` vs `NemoClient` against the emulator in another",
         "process, calls interleaved, both warm. The sync client adds the handoff of each call to its loop",
-        "thread and back (anyio's blocking portal); the HTTP work is the same code.",
+        "thread and back (one non-blocking `run_sync_soon` into the loop of an anyio blocking portal, one wait",
+        "for the result); the HTTP work is the same code. Each wake-up of a sleeping thread costs most on a",
+        "quiet virtual machine, whose idle CPUs halt.",
         "",
         "| what | SyncNemoClient | baseline | ratio | notes |",
         "|---|---|---|---|---|",
