@@ -12,6 +12,7 @@ goes away, and ``sent[name]`` tells how many bytes they managed to push.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -76,7 +77,8 @@ class Connection:
     def reset(self) -> None:
         """Make the coming close a TCP reset (RST) instead of an orderly FIN."""
         sock = self.stream.extra(SocketAttribute.raw_socket)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):  # the client already closed it: nothing left to reset
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     async def half_close(self) -> None:
         """Shut our sending side (FIN) and keep reading until the client closes its own."""
@@ -202,7 +204,9 @@ class HostileServer:
             if handler is None:
                 await Connection(stream, self, case).answer("404 Not Found", b'{"detail":"no such case"}')
                 return
-            await handler(Connection(stream, self, case), request)
+            # the client may go away mid-misbehaviour; the server must live on for the next case
+            with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                await handler(Connection(stream, self, case), request)
 
 
 def gzip_of_zeros(total: int, block: int = 1024 * 1024) -> Iterator[bytes]:
