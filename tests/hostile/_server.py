@@ -192,6 +192,11 @@ class HostileServer:
             group.cancel_scope.cancel()
 
     async def _connection(self, stream: SocketStream) -> None:
+        # the client may go away mid-misbehaviour; the server must live on for the next case
+        with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await self._serve_one(stream)
+
+    async def _serve_one(self, stream: SocketStream) -> None:
         async with stream:
             request = await _read_request(stream)
             if request is None:
@@ -204,9 +209,7 @@ class HostileServer:
             if handler is None:
                 await Connection(stream, self, case).answer("404 Not Found", b'{"detail":"no such case"}')
                 return
-            # the client may go away mid-misbehaviour; the server must live on for the next case
-            with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
-                await handler(Connection(stream, self, case), request)
+            await handler(Connection(stream, self, case), request)
 
 
 def gzip_of_zeros(total: int, block: int = 1024 * 1024) -> Iterator[bytes]:
