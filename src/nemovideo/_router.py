@@ -123,4 +123,9 @@ def translate(text: str) -> tuple[str, list[Route]]:
             text = _apply(pattern, replacement, text)
             if action is not None and action not in actions:
                 actions.append(action)
-    return text, actions
+    return _REPEATED_OFFER.sub(r"\1或", text), actions
+
+
+_REPEATED_OFFER = re.compile(r"(告诉我就能[^，。；]*)，告诉我就能")
+"""Two GUI hints in one sentence both become "告诉我就能…": the second joins the first ("…或…"), as the
+English "ask me to …, or ask me to …" reads."""

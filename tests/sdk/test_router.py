@@ -52,7 +52,7 @@ def test_route(text: str, expected: Route) -> None:
         ("打开特效面板。", "查看时间线。", [Route.STATE]),
         (
             "标题「Sale」会在开头显示3秒。在时间线上拖动可以移动它，打开文字面板可以修改样式。",
-            "标题「Sale」会在开头显示3秒。告诉我就能移动它，告诉我就能修改样式。",
+            "标题「Sale」会在开头显示3秒。告诉我就能移动它或修改样式。",
             [],
         ),
         ("Check your billing page for details.", "Check your credits for details.", [Route.CREDITS]),

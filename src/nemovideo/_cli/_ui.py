@@ -8,6 +8,7 @@ which read well in a file.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -15,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import anyio
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
@@ -78,8 +80,29 @@ def reply(console: Console, text: str, *, raw: str | None = None) -> None:
     """The agent's reply as one renderable, so it wraps on words at the terminal's width; the raw text
     first (``--verbose``) when the translation changed it."""
     if raw is not None and raw != text:
-        console.print(Text.assemble(("raw> ", "dim"), (raw, "dim")), soft_wrap=False)
-    console.print(Text.assemble(("nemo> ", "bold"), text), soft_wrap=False)
+        console.print(_wrapped(Text.assemble(("raw> ", "dim"), (raw, "dim")), console.width), soft_wrap=False)
+    console.print(_wrapped(Text.assemble(("nemo> ", "bold"), text), console.width), soft_wrap=False)
+
+
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")
+
+
+def _wrapped(text: Text, width: int) -> Text:
+    """Mostly Chinese (or Japanese, Korean) text has no spaces to wrap on: rich would move the whole
+    sentence below the prompt as one long word, so it is broken at the width instead, character by
+    character, as those languages wrap."""
+    letters = [c for c in text.plain if not c.isspace()]
+    if not letters or sum(1 for c in letters if _CJK.match(c)) * 2 <= len(letters):
+        return text
+    breaks, used = [], 0
+    for at, char in enumerate(text.plain):
+        cells = 0 if char == "\n" else cell_len(char)
+        if char == "\n" or used + cells > width:
+            used = 0
+            if char != "\n":
+                breaks.append(at)
+        used += cells
+    return Text("\n").join(text.divide(breaks)) if breaks else text
 
 
 def timeline_table(draft: Draft) -> Table:
