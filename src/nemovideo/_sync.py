@@ -24,6 +24,7 @@ import functools
 import os
 import ssl
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -302,14 +303,15 @@ class _Runner:
             if self._closed:
                 return
             self._closed = True
-            cm, portal, client = self._portal_cm, self._portal, self._client
+            cm, portal, client, loop = self._portal_cm, self._portal, self._client, self._loop
             self._portal_cm = self._portal = self._loop = None
-        if cm is None or portal is None or client is None:
+        if cm is None or portal is None or client is None or loop is None:
             return  # never started: no connection was opened
+        args = (cm, portal, client, loop)
         if threading.get_ident() == self._loop_thread:  # collected in the loop itself: it cannot wait
-            threading.Thread(target=_shutdown, args=(cm, portal, client), daemon=True).start()
+            threading.Thread(target=_shutdown, args=args, daemon=True).start()
         else:
-            _shutdown(cm, portal, client)
+            _shutdown(*args)
 
     def _after_fork(self) -> None:
         """In a forked child: the loop thread did not come along; start afresh on the next call.
@@ -324,12 +326,26 @@ class _Runner:
         self.generation += 1
 
 
-def _shutdown(cm: AbstractContextManager[BlockingPortal], portal: BlockingPortal, client: NemoClient) -> None:
+def _shutdown(
+    cm: AbstractContextManager[BlockingPortal], portal: BlockingPortal, client: NemoClient, loop: _Loop
+) -> None:
     try:
         portal.call(client.aclose)
         portal.call(portal.stop, True)  # calls still running elsewhere are cancelled
     finally:
         cm.__exit__(None, None, None)  # joins the thread
+        _join_workers(loop)
+
+
+def _join_workers(loop: _Loop) -> None:
+    """Wait (``CANCEL_GRACE`` seconds at most) for the worker threads of ``loop`` (file reads, name
+    lookups) to end. The loop's end tells them to stop but does not wait, so without this one could
+    still be alive when ``close()`` returns or Python exits."""
+    ends = time.monotonic() + CANCEL_GRACE
+    native = loop.token.native_token  # asyncio: the loop; anyio's worker threads name it ``loop``
+    for thread in threading.enumerate():
+        if getattr(thread, "loop", None) is native and thread is not threading.current_thread():
+            thread.join(max(0.0, ends - time.monotonic()))
 
 
 def _after_fork_in_child() -> None:
