@@ -287,6 +287,13 @@ def sync_section(sync: dict[str, Any]) -> list[str]:
          f"{call['median_diff_us']:+.0f} µs; target ≤ +{target:.0f} µs: {met}"),
         ("`credits.balance()`, p99", f"{call['sync_p99_us']:.0f} µs", f"{call['async_p99_us']:.0f} µs",
          ratio(call["p99_ratio"]), f"{call['p99_diff_us']:+.0f} µs"),
+        *(() if "blocks" not in sync else [
+            (f"`credits.balance()` in blocks, median ({sync['blocks']['calls']:,} calls each)",
+             f"{sync['blocks']['sync_median_us']:.0f} µs", f"`NemoClient` {sync['blocks']['async_median_us']:.0f} µs",
+             ratio(sync["blocks"]["median_ratio"]),
+             f"{sync['blocks']['median_diff_us']:+.0f} µs (p99 {sync['blocks']['p99_diff_us']:+.0f} µs); each "
+             "client's calls back to back"),
+        ]),
         ("the bridge alone: a no-op coroutine, median", f"{bridge['sync_median_us']:.0f} µs",
          f"awaited in the caller's loop {bridge['async_median_us']:.1f} µs", "",
          f"p99 {bridge['sync_p99_us']:.0f} µs; the handoff to the loop thread and back"),
