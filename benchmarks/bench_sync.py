@@ -5,8 +5,12 @@
 - call: ``credits.balance()`` on ``SyncNemoClient`` vs the same call awaited on ``NemoClient``, against an
   emulator in another process; calls interleaved (async, sync, async, ...) so that drift hits both alike;
   median and p99 per call, as a ratio and as a difference in µs (target: the sync client adds ≤ 100 µs).
-- blocks: the same call in alternating blocks (a block of async calls, then one of sync calls, six each):
-  with no other client's calls in between, each client's threads stay as warm as a script's would.
+- blocks: the same call in alternating blocks (a block of async calls, one of sync calls, one through the
+  floor bridge; six each): with no other client's calls in between, each client's threads stay as warm as
+  a script's would.
+- floor: the same async call through the least any thread bridge does (a plain asyncio loop in a thread,
+  one ``call_soon_threadsafe`` in, one queue ``put`` out, nothing else): what two thread hand-offs cost on
+  this machine, whatever the bridge. The sync client's own part is its difference from the floor.
 - bridge: the same number of calls of a coroutine that does nothing, through the sync client's loop
   thread: what the bridge alone costs (hand the call to the loop, wait, hand the result back).
 
@@ -18,21 +22,52 @@ client would. Not part of the test suite: numbers, not verdicts.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from queue import SimpleQueue
+from typing import Any, TypeVar
 
 import anyio
 
 PY = sys.executable
 TARGET_US = 100.0
+T = TypeVar("T")
+
+
+class Floor:
+    """The least a bridge from a thread to an event loop in another thread does: no task group, no cancel
+    scope, no hooks, no interrupts; one hand-off in, one out."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.done: SimpleQueue[asyncio.Future[Any]] = SimpleQueue()
+
+    def call(self, func: Callable[[], Awaitable[T]]) -> T:
+        async def run() -> T:
+            return await func()
+
+        def start() -> None:
+            self.loop.create_task(run()).add_done_callback(self.done.put)
+
+        self.loop.call_soon_threadsafe(start)
+        result: T = self.done.get().result()
+        return result
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
 
 
 @contextlib.contextmanager
@@ -53,7 +88,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _summary(name: str, sync: list[float], baseline: list[float]) -> dict[str, Any]:
+def _summary(name: str, sync: list[float], baseline: list[float], label: str = "sync") -> dict[str, Any]:
     result = {
         "calls": len(sync),
         "sync_median_us": statistics.median(sync) * 1e6,
@@ -66,7 +101,7 @@ def _summary(name: str, sync: list[float], baseline: list[float]) -> dict[str, A
     result["median_diff_us"] = result["sync_median_us"] - result["async_median_us"]
     result["p99_diff_us"] = result["sync_p99_us"] - result["async_p99_us"]
     print(
-        f"{name}: {len(sync)} calls; sync median {result['sync_median_us']:.0f} µs, "
+        f"{name}: {len(sync)} calls; {label} median {result['sync_median_us']:.0f} µs, "
         f"p99 {result['sync_p99_us']:.0f} µs; async median {result['async_median_us']:.0f} µs, "
         f"p99 {result['async_p99_us']:.0f} µs -> median x{result['median_ratio']:.3f} "
         f"({result['median_diff_us']:+.0f} µs), p99 x{result['p99_ratio']:.3f} "
@@ -96,17 +131,27 @@ async def _measure(url: str, calls: int) -> dict[str, Any]:
                     else:
                         await nemo.credits.balance()
                         async_calls.append(time.perf_counter() - t)
+                floor = Floor()
+                floor_nemo = nemovideo.NemoClient(**settings)
+                floor.call(floor_nemo.__aenter__)
+                floor.call(floor_nemo.credits.balance)  # warm, as the others
                 block_sync: list[float] = []
                 block_async: list[float] = []
-                for _ in range(6):  # blocks of 200: each client runs back to back, as a script would
-                    for calls_of, timed in ((nemo, block_async), (sync_nemo, block_sync)):
+                block_floor: list[float] = []
+                kinds = {"async": block_async, "sync": block_sync, "floor": block_floor}
+                for _ in range(6):  # blocks: each client runs back to back, as a script would
+                    for kind, timed in kinds.items():
                         for _ in range(max(1, calls // 6)):
                             t = time.perf_counter()
-                            if calls_of is nemo:
+                            if kind == "async":
                                 await nemo.credits.balance()
-                            else:
+                            elif kind == "sync":
                                 sync_nemo.credits.balance()
+                            else:
+                                floor.call(floor_nemo.credits.balance)
                             timed.append(time.perf_counter() - t)
+                floor.call(floor_nemo.aclose)
+                floor.close()
                 runner = sync_nemo._runner
                 bridged, direct = [], []
                 for i in range(calls * 2):
@@ -120,6 +165,7 @@ async def _measure(url: str, calls: int) -> dict[str, Any]:
     return {
         "call": _summary("credits.balance()", sync_calls, async_calls),
         "blocks": _summary("credits.balance() in blocks", block_sync, block_async),
+        "floor": _summary("credits.balance() through the floor bridge", block_floor, block_async, "floor"),
         "bridge": _summary("no-op coroutine", bridged, direct),
     }
 
@@ -135,6 +181,12 @@ def main() -> None:
     for kind in ("call", "blocks"):
         verdict = "met" if result[kind]["median_diff_us"] <= TARGET_US else "missed"
         print(f"target ({kind}): the sync client adds ≤ {TARGET_US:.0f} µs per call (median): {verdict}")
+    own = result["blocks"]["sync_median_us"] - result["floor"]["sync_median_us"]
+    result["over_floor_us"] = own
+    print(
+        f"floor: any thread bridge adds {result['floor']['median_diff_us']:+.0f} µs here; "
+        f"the sync client {own:+.0f} µs more than that (median, in blocks)"
+    )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

@@ -294,6 +294,13 @@ def sync_section(sync: dict[str, Any]) -> list[str]:
              f"{sync['blocks']['median_diff_us']:+.0f} µs (p99 {sync['blocks']['p99_diff_us']:+.0f} µs); each "
              "client's calls back to back"),
         ]),
+        *(() if "floor" not in sync else [
+            ("the floor: the same call through a bare thread bridge, in blocks, median",
+             f"{sync['floor']['sync_median_us']:.0f} µs", f"`NemoClient` {sync['floor']['async_median_us']:.0f} µs",
+             ratio(sync["floor"]["median_ratio"]),
+             f"{sync['floor']['median_diff_us']:+.0f} µs: two thread hand-offs, whatever the bridge; the sync "
+             f"client adds {sync['over_floor_us']:+.0f} µs to that"),
+        ]),
         ("the bridge alone: a no-op coroutine, median", f"{bridge['sync_median_us']:.0f} µs",
          f"awaited in the caller's loop {bridge['async_median_us']:.1f} µs", "",
          f"p99 {bridge['sync_p99_us']:.0f} µs; the handoff to the loop thread and back"),
@@ -306,7 +313,9 @@ def sync_section(sync: dict[str, Any]) -> list[str]:
         "process, calls interleaved, both warm. The sync client adds the handoff of each call to its loop",
         "thread and back (one non-blocking `run_sync_soon` into the loop of an anyio blocking portal, one wait",
         "for the result); the HTTP work is the same code. Each wake-up of a sleeping thread costs most on a",
-        "quiet virtual machine, whose idle CPUs halt.",
+        "quiet virtual machine, whose idle CPUs halt. The floor row is the least any bridge from a thread to",
+        "a loop in another thread does (a plain asyncio loop, one `call_soon_threadsafe` in, one queue `put`",
+        "out): the sync client's own part is its difference from that row.",
         "",
         "| what | SyncNemoClient | baseline | ratio | notes |",
         "|---|---|---|---|---|",

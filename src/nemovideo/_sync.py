@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import contextvars
 import functools
 import os
 import ssl
@@ -151,11 +152,68 @@ def _outside_any_loop(make: Callable[[], T]) -> T:
         return pool.submit(make).result()
 
 
-class _Loop(NamedTuple):
-    """Where calls run: a task group in the loop thread, and the token to reach that loop."""
+class _Job(NamedTuple):
+    """One call handed to the loop, and how its caller learns the outcome."""
 
-    tasks: anyio.abc.TaskGroup
-    token: anyio.lowlevel.EventLoopToken
+    call: Callable[[], Awaitable[Any]]
+    future: Future[Any]
+    finished: threading.Event
+
+
+class _Worker:
+    """A task of the loop between two calls: woken with the next one."""
+
+    __slots__ = ("job", "wake")
+
+    def __init__(self) -> None:
+        self.job: _Job | None = None
+        self.wake = anyio.Event()
+
+
+class _Loop:
+    """Where calls run: tasks of the loop thread that take one call after another, and the token to reach
+    that loop.
+
+    A task is reused from call to call because starting one per call (``TaskGroup.start_soon``) costs
+    more than the hand-off itself; there are as many as calls ever ran at once. A call runs in its
+    task's context, a copy of the loop's as it started, not in the calling thread's: context variables
+    set there are not seen, as in any thread pool."""
+
+    def __init__(self, tasks: anyio.abc.TaskGroup, token: anyio.lowlevel.EventLoopToken) -> None:
+        self.tasks = tasks
+        self.token = token
+        self._context = contextvars.copy_context()  # the loop's, as it started
+        self._idle: list[_Worker] = []
+
+    def submit(self, job: _Job) -> None:
+        """Run ``job`` in an idle task, or in a new one (in the loop's thread)."""
+        if self._idle:
+            worker = self._idle.pop()
+            worker.job = job
+            worker.wake.set()
+        else:
+            self._context.copy().run(self.tasks.start_soon, self._work, job)
+
+    async def _work(self, job: _Job | None) -> None:
+        worker = _Worker()
+        while job is not None:
+            settle = await _run(job, self)
+            job = None
+            worker.wake = anyio.Event()
+            self._idle.append(worker)
+            # The caller's wake-up comes last: its thread then finds a loop about to sleep, not one
+            # still holding the GIL (which would cost it a second wake-up).
+            settle()
+            del settle  # the outcome is the caller's now: an idle task keeps none alive
+            try:
+                await worker.wake.wait()
+            except BaseException:  # the loop is ending
+                with contextlib.suppress(ValueError):
+                    self._idle.remove(worker)
+                if worker.job is not None:
+                    _cancel(worker.job)
+                raise
+            job, worker.job = worker.job, None
 
 
 async def _serve(*, task_status: anyio.abc.TaskStatus[_Loop]) -> None:
@@ -169,39 +227,49 @@ def _soon(loop: _Loop, func: Callable[..., object], *args: Any) -> None:
     loop.token.backend_class.run_sync_soon(func, args, loop.token.native_token)
 
 
-async def _run_call(
-    call: Callable[[], Awaitable[T]], future: Future[T], finished: threading.Event, loop: _Loop
-) -> None:
-    """Await ``call()`` in the loop and settle ``future`` (the caller's) with its outcome.
+def _cancel(job: _Job) -> None:
+    job.future.cancel()
+    job.finished.set()
 
-    The caller hands a call over with one non-blocking ``run_sync_soon`` and then waits on ``future``:
+
+def _settle(job: _Job, result: object, exc: BaseException | None) -> None:
+    job.finished.set()
+    if job.future.set_running_or_notify_cancel():
+        if exc is None:
+            job.future.set_result(result)
+        else:
+            job.future.set_exception(exc)
+
+
+async def _run(job: _Job, loop: _Loop) -> Callable[[], object]:
+    """Await the job's call under a cancel scope of its own; return how to settle its future.
+
+    The caller hands a call over with one non-blocking ``run_sync_soon`` and then waits on its future:
     one thread wake-up each way. (``BlockingPortal.start_task_soon`` also makes the caller wait until
-    the loop has started the task, a second round trip on every call.) Cancelling ``future`` from the
+    the loop has started the task, a second round trip on every call.) Cancelling the future from the
     caller's thread cancels the call's scope here, as the portal does."""
 
-    def on_done(done: Future[T]) -> None:
+    def on_done(done: Future[Any]) -> None:
         if done.cancelled():
             with contextlib.suppress(RuntimeError):  # the loop is already gone
                 _soon(loop, scope.cancel)
 
-    try:
-        with anyio.CancelScope() as scope:
-            future.add_done_callback(on_done)
-            try:
-                result = await call()
-            except anyio.get_cancelled_exc_class():
-                future.cancel()
-                raise
-            except BaseException as exc:
-                if future.set_running_or_notify_cancel():
-                    future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                if future.set_running_or_notify_cancel():
-                    future.set_result(result)
-    finally:
-        finished.set()
+    settle: Callable[[], object] = job.finished.set  # cancelled by its caller, whose future says so
+    with anyio.CancelScope() as scope:
+        job.future.add_done_callback(on_done)
+        try:
+            result = await job.call()
+        except anyio.get_cancelled_exc_class():
+            _cancel(job)
+            raise  # the scope keeps its own cancellation (the caller's); the loop's ends the task
+        except Exception as exc:
+            settle = functools.partial(_settle, job, None, exc)
+        except BaseException as exc:
+            _settle(job, None, exc)
+            raise
+        else:
+            settle = functools.partial(_settle, job, result, None)
+    return settle
 
 
 class _Runner:
@@ -262,15 +330,7 @@ class _Runner:
         finished = threading.Event()
         task.add_done_callback(lambda _: relay.put(None))
         loop = self._loop_now()
-        _soon(
-            loop,
-            loop.tasks.start_soon,
-            _run_call,
-            functools.partial(func, *args, **kwargs),
-            task,
-            finished,
-            loop,
-        )
+        _soon(loop, loop.submit, _Job(functools.partial(func, *args, **kwargs), task, finished))
         return task, finished, relay
 
     def call(self, func: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -284,8 +344,8 @@ class _Runner:
     def iterate(self, items: AsyncIterator[T]) -> Iterator[T]:
         """A plain iterator over an async one; closing it (or leaving its ``for``) closes the async one.
 
-        Each step runs as its own task in the loop, so the async iterator must not hold a cancel scope
-        open across a ``yield``."""
+        Each step is a call of its own (any of the loop's tasks may run it), so the async iterator must
+        not hold a cancel scope open across a ``yield``."""
         try:
             while True:
                 try:

@@ -1,9 +1,11 @@
 """Edges of the bridge between the caller's thread and the client's loop: a client made inside another event
-loop, a stream opened in one thread and left in another."""
+loop, a stream opened in one thread and left in another, the loop's tasks reused from call to call."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
+import time
 from pathlib import Path
 
 import anyio
@@ -49,3 +51,54 @@ def test_a_stream_left_in_another_thread(nemo: SyncNemoClient, emulator: Emulato
     assert texts
     assert left == [False]  # left cleanly, nothing to suppress
     assert nemo.credits.balance().total == 10_000  # the loop is free afterwards
+
+
+async def tasks_in_the_loop() -> int:
+    return len(anyio.get_running_tasks())
+
+
+def test_calls_reuse_the_loops_tasks(nemo: SyncNemoClient, emulator: Emulator) -> None:
+    """A call runs in a task the loop keeps between calls: as many as ever ran at once, never one a call;
+    a call cancelled by its caller leaves its task usable for the next."""
+    runner = nemo._runner
+    nemo.credits.balance()
+    one_at_a_time = runner.call(tasks_in_the_loop)
+    for _ in range(20):
+        nemo.credits.balance()
+    assert runner.call(tasks_in_the_loop) == one_at_a_time
+
+    emulator.faults.add("credits", "latency", count=8, seconds=0.3)  # 8 calls overlap
+    threads = [threading.Thread(target=nemo.credits.balance) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    at_most_eight = runner.call(tasks_in_the_loop)
+    assert one_at_a_time < at_most_eight <= one_at_a_time + 7
+
+    for _ in range(5):  # cancelled while the loop runs it (as Ctrl-C does), then a call in that task
+        task, finished, _relay = runner._start(anyio.sleep, (10,), {})
+        time.sleep(0.02)
+        task.cancel()
+        assert finished.wait(5)
+        assert nemo.credits.balance().total == 10_000
+    assert runner.call(tasks_in_the_loop) == at_most_eight
+
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+def test_calls_do_not_see_the_callers_context_variables(nemo: SyncNemoClient) -> None:
+    """As docs/sync.md says: a call runs in the loop's context, whichever thread set what before it."""
+
+    async def seen() -> str:
+        return request_id.get()
+
+    async def set_it() -> None:
+        request_id.set("set in a call")
+
+    nemo.credits.balance()  # the loop is running
+    request_id.set("set by the caller")
+    assert nemo._runner.call(seen) == "unset"
+    nemo._runner.call(set_it)
+    assert request_id.get() == "set by the caller"  # nor does a call change the caller's
