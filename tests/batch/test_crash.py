@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 import nemovideo
+from nemovideo.batch import Batch, BatchOptions, Job, JobResult, Ledger, load_manifest
 from nemovideo.emulator import Emulator
 
 from ..cli._probe import probe
@@ -36,6 +41,16 @@ def received_messages(log: list[dict[str, Any]]) -> list[str]:
     cut = [e for e in attempts if e["message"] is None]
     assert all(e["status"] != 200 for e in cut), cut
     return [e["message"] for e in attempts if e["message"] is not None]
+
+
+def unconfirmed(row: dict[str, Any], jobs: list[dict[str, Any]]) -> str:
+    """The text of the message a failed row names: its prompt, or its edit N (which may fail after the
+    prompt's outcome was read, so the prompt having arrived says nothing of it)."""
+    found = re.match(r"the (prompt|edit (\d+)) of session", row["message"])
+    assert found, row
+    if found[2] is None:
+        return str(row["prompt"])
+    return str(jobs[row["row"] - 1]["edits"][int(found[2]) - 1])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -64,7 +79,7 @@ def test_killed_twice_then_rerun_makes_each_video_once(api: Emulator, tmp_path: 
         for row in failed:
             assert row["error"] == "StreamDisconnected", f"{kills}\n{row}"
             assert "--redo-failed" in row["message"]
-            assert row["prompt"] not in received, f"{kills}: it arrived, yet was not recovered: {row}"
+            assert unconfirmed(row, rows) not in received, f"{kills}: it arrived, unrecovered: {row}"
         final = run_batch([*args, "--redo-failed", "--json"], api=api, cwd=tmp_path)
         assert final.code == 0, f"{kills}\n{final.stdout}\n{final.stderr}"
 
@@ -100,3 +115,48 @@ def test_killed_twice_then_rerun_makes_each_video_once(api: Emulator, tmp_path: 
         balance = nemo.credits.balance()
     edits = sum(len(r.get("edits", [])) for r in rows)
     assert balance.total == CREDITS - JOBS * GENERATION_COST - edits * EDIT_COST, kills
+
+
+@pytest.mark.anyio
+async def test_an_edit_recorded_as_sent_that_never_left_fails_naming_the_edit(
+    api: Emulator, tmp_path: Path
+) -> None:
+    """Stopped between "recorded as sent" and the request leaving: the prompt's outcome is known, the
+    edit's is not. The rerun does not send the edit again and its error names the edit, not the prompt."""
+    rows = [{"prompt": prompt(1), "output": "out/a.mp4", "edits": [edit(1)]}]
+    manifest = write_jsonl(tmp_path / "jobs.jsonl", rows)
+    ledger = tmp_path / "ledger.sqlite"
+    options = BatchOptions(jobs=1, settle=0.4, poll_interval=0.1, recover_deadline=2)
+    async with nemovideo.NemoClient(api_url=api.url, config_dir=tmp_path / "nemo") as nemo:
+        with anyio.CancelScope() as stop:
+
+            def on_step(job: Job, text: str) -> None:
+                if text.startswith("sending its edit"):
+                    stop.cancel()  # the edit's request has not left yet
+
+            await _results(nemo, manifest, ledger, options, on_step)
+        assert stop.cancelled_caught
+        assert received_messages(emulator_log(api)) == [prompt(1)]
+
+        (failed,) = await _results(nemo, manifest, ledger, options)
+        assert (failed.status, failed.error) == ("failed", "StreamDisconnected")
+        assert unconfirmed(failed.as_dict(), rows) == edit(1)
+        assert "--redo-failed" in (failed.message or "")
+
+        (done,) = await _results(nemo, manifest, ledger, replace(options, redo_failed=True))
+    assert done.status == "done"
+    assert received_messages(emulator_log(api)) == [prompt(1), prompt(1), edit(1)]  # the edit once
+
+
+async def _results(
+    nemo: nemovideo.NemoClient,
+    manifest: Path,
+    ledger: Path,
+    options: BatchOptions,
+    on_step: Callable[[Job, str], None] | None = None,
+) -> list[JobResult]:
+    jobs = await load_manifest(manifest)
+    async with Ledger(ledger) as book:
+        batch = Batch(nemo, jobs, book, options, on_step=on_step)
+        async with batch.results() as results:
+            return [r async for r in results]

@@ -418,7 +418,7 @@ class Batch:
                     "Rerun with --redo-failed to start the job over (a new session)."
                 )
             self._step(job, f"reading the outcome of its {label} (sent before; never sent twice)")
-            await self._settled(session, entry.draft_before)
+            await self._settled(session, entry.draft_before, label)
             spent.append(None)
             return await self.ledger.record(entry, replied=index + 1, draft_before=None)
         before = draft_hash((await self._call(session.state)).draft)
@@ -452,7 +452,7 @@ class Batch:
                         await anyio.sleep(0.5 * refused)
                         continue
                     self._step(job, f"reading the outcome of its {label} from the session (not re-sent)")
-                    await self._settled(session, before)
+                    await self._settled(session, before, label)
                     balance = None
             finally:
                 self._sending.discard(token)
@@ -462,7 +462,7 @@ class Batch:
             spent.append(max(balance - after, 0) if balance is not None and after is not None else None)
             return await self.ledger.record(entry, replied=index + 1, draft_before=None)
 
-    async def _settled(self, session: Session, before: str | None) -> State:
+    async def _settled(self, session: Session, before: str | None, label: str) -> State:
         """The session's state once a message sent earlier has done its work: the timeline changed, then
         stayed the same for ``settle`` seconds. Nothing is re-sent."""
         options = self.options
@@ -481,7 +481,7 @@ class Batch:
                     return state
             await anyio.sleep(pause)
         raise StreamDisconnected(
-            f"a message of session {session.id} was sent, but its timeline did not change (and settle) "
+            f"the {label} of session {session.id} was sent, but its timeline did not change (and settle) "
             f"within {options.recover_deadline:g} s (recover_deadline). It was not sent again: that could "
             "charge twice. "
             "If the message never arrived, rerun with --redo-failed to start the job over.",
