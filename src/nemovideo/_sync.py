@@ -186,13 +186,19 @@ class _Loop:
         self._idle: list[_Worker] = []
 
     def submit(self, job: _Job) -> None:
-        """Run ``job`` in an idle task, or in a new one (in the loop's thread)."""
-        if self._idle:
-            worker = self._idle.pop()
-            worker.job = job
-            worker.wake.set()
-        else:
-            self._context.copy().run(self.tasks.start_soon, self._work, job)
+        """Run ``job`` in an idle task, or in a new one (in the loop's thread). If neither can be done,
+        the job's caller gets the error: nothing else would ever wake it."""
+        try:
+            if self._idle:
+                worker = self._idle.pop()
+                worker.job = job
+                worker.wake.set()
+            else:
+                self._context.copy().run(self.tasks.start_soon, self._work, job)
+        except BaseException as exc:
+            _settle(job, None, exc)
+            if not isinstance(exc, Exception):
+                raise
 
     async def _work(self, job: _Job | None) -> None:
         worker = _Worker()

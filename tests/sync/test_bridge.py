@@ -102,3 +102,34 @@ def test_calls_do_not_see_the_callers_context_variables(nemo: SyncNemoClient) ->
     assert nemo._runner.call(seen) == "unset"
     nemo._runner.call(set_it)
     assert request_id.get() == "set by the caller"  # nor does a call change the caller's
+
+
+class _ClosedTaskGroup:
+    def start_soon(self, *args: object) -> None:
+        raise RuntimeError("this task group is not active")
+
+
+def test_a_call_the_loop_cannot_start_raises_in_the_caller(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop-side hand-off failing (no task can be started) reaches the caller as that error, at once,
+    instead of leaving it waiting for an outcome that never comes."""
+    with SyncNemoClient(api_url=emulator.url, config_dir=tmp_path) as nemo:
+        loop = nemo._runner._loop_now()  # running, no task started yet
+        monkeypatch.setattr(loop, "tasks", _ClosedTaskGroup())
+        raised: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                nemo.credits.balance()
+            except BaseException as exc:
+                raised.append(exc)
+
+        caller = threading.Thread(target=call, daemon=True)
+        caller.start()
+        caller.join(10)
+        assert not caller.is_alive(), "the caller was left waiting"
+        assert [type(e) for e in raised] == [RuntimeError]
+        assert "not active" in str(raised[0])
+        monkeypatch.undo()
+        assert nemo.credits.balance().total == 10_000  # the loop still serves calls
