@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import timedelta
 
 import pytest
@@ -244,3 +245,23 @@ def test_probe_reads_tiny_sizes() -> None:
         "  Duration: N/A, bitrate: N/A\n  Stream #0:0: Video: png, rgb24(pc), 16x9, 25 fps, 25 tbr, 25 tbn\n"
     )
     assert (probe.width, probe.height) == (16, 9)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "make a video about a flower shop opening with cheerful music",
+        "Generate a 20-second video: Our bakery opens at six every morning with fresh bread. Come early.",
+        "做一个关于花店开业的视频",
+    ],
+)
+def test_scene_labels_are_whole_or_marked_as_shortened(message: str) -> None:
+    """A label is its scene's words, or their start and "…": never a phrase cut off silently."""
+    s = session()
+    for step in plan_for(message, s, 0).steps:
+        step.apply(s)
+    video = next(t for t in s.draft["t"] if t["tt"] == drafts.VIDEO)
+    for seg in video["sg"]:
+        words = " ".join(re.findall(r"[\w'’-]+", seg["text"])).lower()
+        label = seg["name"]
+        assert label == words or (label.endswith("…") and words.startswith(label[:-1])), seg

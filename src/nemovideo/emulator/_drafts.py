@@ -60,9 +60,15 @@ def _ensure_track(draft: dict[str, Any], tt: int, name: str) -> dict[str, Any]:
     return track
 
 
-def short_name(sentence: str, words: int = 4) -> str:
+def short_name(sentence: str, words: int = 6) -> str:
+    """A segment's label: the sentence's words, or its first ones and "…" (never cut silently
+    mid-phrase, which reads as a different phrase)."""
     parts = re.findall(r"[\w'’-]+", sentence)
-    return " ".join(parts[:words]).lower() or "scene"
+    if not parts:
+        return "scene"
+    if len(parts) <= words:
+        return " ".join(parts).lower()
+    return " ".join(parts[: words - 1]).lower() + "…"
 
 
 def _slots(total_ms: int, n: int) -> list[tuple[int, int]]:
