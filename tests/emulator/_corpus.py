@@ -311,6 +311,10 @@ def misses(expect: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
         starts = [s["start"] for t in draft["t"] for s in t.get("sg", []) if s.get("text") == text]
         if not starts or abs(starts[0] - at * 1000) > 100:
             out.append(f"text {text!r} starts at {starts}, expected {at} s")
+    if expect.get("no_title") and (
+        draft["m"].get("title") or any(t.get("m", {}).get("name") == "Title" for t in draft["t"])
+    ):
+        out.append(f"a title {draft['m'].get('title')!r} is on the timeline, expected none")
     if expect.get("media") and not any(
         s.get("kind") in ("clip", "image") for t in draft["t"] for s in t.get("sg", [])
     ):

@@ -205,6 +205,21 @@ def without_music(draft: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return draft, before - len(draft["t"])
 
 
+def _is_title(track: dict[str, Any]) -> bool:
+    return bool(track.get("tt") == TEXT and track.get("m", {}).get("name") == "Title")
+
+
+def title_track(draft: dict[str, Any]) -> dict[str, Any] | None:
+    return next((t for t in draft["t"] if _is_title(t)), None)
+
+
+def without_title(draft: dict[str, Any]) -> dict[str, Any]:
+    draft = copy.deepcopy(draft)
+    draft["t"] = [t for t in draft["t"] if not _is_title(t)]
+    draft["m"]["title"] = ""
+    return draft
+
+
 def music_segments(draft: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         s for t in draft["t"] if t.get("tt") == AUDIO for s in t.get("sg", []) if s.get("kind") == "music"

@@ -10,8 +10,8 @@ from typing import Any, Literal
 from . import _lexicon as lex
 from ._slots import MAX_REQUEST, Slots, blank_quotes, quotes, slots_of, split_script
 
-Kind = Literal["generate", "edit", "question", "help", "unknown"]
-EDIT_ORDER = ("aspect", "uploads", "length", "music_off", "music", "volume", "title", "text")
+Kind = Literal["generate", "edit", "question", "help", "export", "unknown"]
+EDIT_ORDER = ("aspect", "uploads", "length", "music_off", "music", "volume", "title", "title_off", "text")
 """The order edits of one message are applied in (a new canvas first, then what sits on it)."""
 
 
@@ -31,9 +31,13 @@ def _generation_cue(low: str, has_draft: bool, s: Slots) -> bool:
         return bool(nouns) or (verb and bool(s.topic or s.length_s or s.script or s.uploads or s.music))
     if not nouns:
         return False
-    # With a timeline, a noun alone is a new video only when the message opens with it ("Short promo for...").
-    opening = low[: nouns[0].start()].split()
-    return verb or (len(opening) <= 3 and not lex.has("edit", low[: nouns[0].start()]))
+    if verb:
+        return True
+    # With a timeline, a noun alone is a new video only when the message opens with it and says what the
+    # video is about ("Short promo for a pizza place..."); "视频太长了" and "帮我导出视频" speak of this one.
+    opening = low[: nouns[0].start()]
+    short = len(opening.split()) <= 3 if opening.isascii() else len(opening.strip()) <= 2
+    return bool(s.topic or s.script) and short and not lex.has("edit", opening)
 
 
 def understand(text: str, low: str, has_draft: bool) -> Intent:
@@ -46,11 +50,14 @@ def understand(text: str, low: str, has_draft: bool) -> Intent:
     text, low = text[:MAX_REQUEST], low[:MAX_REQUEST]
     s = slots_of(text, low, generation=False)
     scan = blank_quotes(low, quotes(text))
-    if _is_question(scan, s, generation_cue=True) and (asked := _asked(scan)):
+    exporting = lex.has("export", scan)
+    if not exporting and _is_question(scan, s, generation_cue=True) and (asked := _asked(scan)):
         return Intent("help" if asked == "help" else "question", s, topic=asked)
     edits = _edits(scan, s)
     if edits:
         return Intent("edit", s, edits)
+    if exporting:
+        return Intent("export", s)
     if lex.has("capabilities", scan) or lex.has("greeting", scan):
         return Intent("help", s)
     if _is_question(scan, s, generation_cue=False) and (asked := _asked(scan)):
@@ -117,7 +124,10 @@ def _edits(low: str, s: Slots) -> list[tuple[str, dict[str, Any]]]:
             found["music"] = {"style": s.style, "change": True}
         elif lex.has("add", low) or lex.has("edit", low) or lex.has("request", low) or len(low.split()) <= 3:
             found["music"] = {"style": None, "change": False}
-    if s.title and (lex.has("title", low) or lex.has("edit", low)):
+    removing_title = lex.has("title", low) and lex.has("remove", low)
+    if removing_title and not (lex.has("add", low) or lex.has("change", low) or lex.has("text", low)):
+        found["title_off"] = {}
+    elif s.title and (lex.has("title", low) or lex.has("edit", low)):
         found["title"] = {"title": s.title, "seconds": s.span_s}
     elif s.text and (lex.has("edit", low) or lex.has("request", low)):
         found["text"] = {"text": s.text, "at": s.at_s or 0.0, "seconds": s.span_s}

@@ -39,9 +39,10 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("generate", "create", "produce", "build", "put together", "turn this into", "turn it into",
          "turn these into", "make me", "make a", "make an", "make another", "make a new", "make us",
          "i need", "i want", "i'd like", "we need", "we want", "give me", "render me", "cut a", "edit a",
-         "can you make a", "could you make a", "whip up", "design", "draft", "come up with"),
+         "can you make a", "could you make a", "whip up", "design", "draft", "come up with", "start over",
+         "start again", "from scratch", "begin again"),
         ("生成", "制作", "做一个", "做个", "做一段", "做一支", "帮我做", "给我做", "来一个", "来个", "来一段",
-         "剪一个", "剪个", "创建", "我想要", "我需要", "想要一个", "弄一个", "拍一个", "出一个"),
+         "剪一个", "剪个", "创建", "我想要", "我需要", "想要一个", "弄一个", "拍一个", "出一个", "重新做", "重做"),
     ),
     "noun": (
         ("video", "videos", "promo", "promos", "ad", "advert", "advertisement", "commercial", "teaser", "reel",
@@ -133,6 +134,11 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "request": (
         ("can you", "could you", "would you", "will you", "please", "can i", "i want", "i'd like", "let's"),
         ("能不能", "可以", "能否", "请", "帮我", "麻烦", "能把", "能"),
+    ),
+    "export": (
+        ("export", "render it", "render the video", "render this", "render my video", "download", "save it",
+         "save the video", "save my video", "the mp4", "an mp4", "the final file", "send me the video"),
+        ("导出", "渲染", "下载", "保存视频", "输出视频", "发给我"),
     ),
     "short": (("short", "quick", "brief", "tiny", "snappy"), ("短", "简短")),
 }  # fmt: skip

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -55,6 +56,9 @@ def plan_for(message: str, session: Session, seed: int) -> Plan:
         return _edits(intent, session, seed, zh)
     if intent.kind == "question":
         return Plan("text", answer=_answer(intent.topic, session, zh))
+    if intent.kind == "export":
+        has_draft = bool(session.draft["t"])
+        return Plan("text", answer=(r.EXPORT if has_draft else r.NEED_DRAFT)[r.lang(zh)])
     if intent.kind == "help" or not text:
         return Plan("text", answer=r.HELP[r.lang(zh)])
     closest = _closest(low)
@@ -97,6 +101,11 @@ def _scenes(topic: str | None, title: str, zh: bool) -> list[str]:
     return [f"Introducing {topic}", f"Discover what makes {topic} special", f"{title}: see it for yourself"]
 
 
+_NO_TITLE = re.compile(
+    r"(?<![\w'])(?:without|no)\s+(?:a\s+|any\s+)?title|不要标题|无标题|不加标题|不需要标题"
+)
+
+
 def _generation(s: Slots, session: Session, seed: int, zh: bool) -> Plan:
     seconds = s.length_s or s.delta_s or (15.0 if _short(s) else 30.0)
     sentences = sentences_of(s.script)
@@ -115,7 +124,7 @@ def _generation(s: Slots, session: Session, seed: int, zh: bool) -> Plan:
     spec: dict[str, Any] = {
         "duration_ms": _clamp_ms(seconds),
         "sentences": sentences,
-        "title": title or pick(zh, "My video", "我的视频"),
+        "title": "" if _NO_TITLE.search(s.head.lower()) else title or pick(zh, "My video", "我的视频"),
         "music": bool(s.music),
         "style": s.style or "lofi",
         "use_media": bool(visual_media(session)),
@@ -153,7 +162,7 @@ def _generation_steps(spec: dict[str, Any], aspect: str) -> list[Step]:
         return {"ok": True, "stage": "raw_video", "segments": segments, "duration_ms": spec["duration_ms"]}
 
     def compose(s: Session) -> dict[str, Any]:
-        draft = drafts.with_title(s.draft, spec["title"])
+        draft = drafts.with_title(s.draft, spec["title"]) if spec["title"] else s.draft
         if spec["music"]:
             draft = drafts.with_music(draft, style=spec["style"], seed=spec["seed"] % 1000, volume=35)
         s.draft = draft
@@ -171,7 +180,9 @@ def _generation_plan(
     seconds = spec["duration_ms"] / 1000
     n = len(spec["sentences"])
     if zh:
-        extras = ["标题「" + spec["title"] + "」"] + (["35%音量的背景音乐"] if spec["music"] else [])
+        extras = (["标题「" + spec["title"] + "」"] if spec["title"] else []) + (
+            ["35%音量的背景音乐"] if spec["music"] else []
+        )
         source = "你上传的素材" if spec["use_media"] else "你的脚本"
         intro = (
             f"正在用同一个脚本重新生成{aspect}的视频，请稍候。"
@@ -181,11 +192,11 @@ def _generation_plan(
         made = f"重新生成了{aspect}的视频" if regenerate else f"做好了你的{seconds:g}秒视频"
         scenes = "你上传的素材" if spec["use_media"] else f"{n}个场景"
         answer = (
-            f"完成！我{made}，包含{scenes}和{'、'.join(extras)}。在时间线中预览，打开音乐面板可以更换配乐，"
+            f"完成！我{made}，包含{scenes}{'和' if extras else ''}{'、'.join(extras)}。在时间线中预览，打开音乐面板可以更换配乐，"
             "满意后点击导出按钮。"
         )
     else:
-        extras = ["the title \u201c" + spec["title"] + "\u201d"]
+        extras = ["the title \u201c" + spec["title"] + "\u201d"] if spec["title"] else []
         if spec["music"]:
             extras.insert(0, "background music at 35%")
         source = "your uploaded media" if spec["use_media"] else "your script"
@@ -197,7 +208,8 @@ def _generation_plan(
         )
         answer = (
             f"Done! I {verb} with {n if not spec['use_media'] else 'your uploaded'} "
-            f"{'scenes' if not spec['use_media'] else 'media'} and {' and '.join(extras)}. Preview it in the "
+            f"{'scenes' if not spec['use_media'] else 'media'}{' and ' if extras else ''}{' and '.join(extras)}. "
+            "Preview it in the "
             "timeline, open the Music panel to change the soundtrack, and click the Export button when you "
             "are happy."
         )
@@ -297,6 +309,10 @@ def _edit(
         return _volume(args, session, zh)
     if name == "title":
         return _title(args["title"], args["seconds"], zh)
+    if name == "title_off":
+        if drafts.title_track(session.draft) is None:
+            return pick(zh, "There is no title to remove.", "目前没有标题可以去掉。")
+        return _remove_title(zh)
     return _text(args["text"], args["at"], args["seconds"], zh)
 
 
@@ -346,6 +362,26 @@ def _remove_music(zh: bool) -> _Edit:
             zh,
             "I removed the background music. Open the Music panel if you want to add a different track.",
             "我已去掉背景音乐。想换一首的话，打开音乐面板即可。",
+        ),
+    )
+
+
+def _remove_title(zh: bool) -> _Edit:
+    def apply(s: Session) -> dict[str, Any]:
+        s.draft = drafts.without_title(s.draft)
+        if s.spec is not None:
+            s.spec["title"] = ""
+        return {"ok": True, "title": None}
+
+    return _Edit(
+        "remove_title",
+        {},
+        apply,
+        pick(zh, "Removing the title.", "正在去掉标题。"),
+        pick(
+            zh,
+            "I removed the title. Open the Text panel if you want to add a different one.",
+            "我已去掉标题。想加别的标题的话，打开文字面板即可。",
         ),
     )
 

@@ -26,6 +26,13 @@ NEED_DRAFT = {
     ),
     "zh": "你的时间线还是空的，暂时没有可以编辑的内容。描述一下你想要的视频（例如“帮我生成一个15秒的宣传视频：……”），我来帮你制作。",
 }
+EXPORT = {
+    "en": (
+        "Your video is ready to export. Click the Export button to render it as a 1080p MP4 and download "
+        "it; exporting costs no credits."
+    ),
+    "zh": "你的视频可以导出了。点击导出按钮即可渲染成1080p的MP4并下载，导出不消耗积分。",
+}
 SUGGEST = {
     "generate": ('"generate a 15-second promo for a bakery"', "“帮我生成一个15秒的面包店宣传视频”"),
     "music": ('"add upbeat background music"', "“加上欢快的背景音乐”"),

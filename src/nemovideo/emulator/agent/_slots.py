@@ -229,6 +229,13 @@ def durations(low: str) -> list[tuple[int, int, float]]:
     return sorted(found)
 
 
+_ABOUT = (
+    *("like", "about", "around", "say", "maybe", "roughly", "approximately", "total"),
+    *("大概", "大约", "差不多"),
+)
+"""Words before a length that make it the length wanted, not a change ("longer, like 20 seconds")."""
+
+
 def _before(low: str, start: int, words: tuple[str, ...]) -> bool:
     tail = low[max(0, start - 14) : start].rstrip()
     return any(
@@ -288,6 +295,9 @@ def _quoted_at(text: str, pos: int, spans: tuple[tuple[int, int], ...]) -> str |
 
 
 def explicit_title(text: str, low: str, spans: tuple[tuple[int, int], ...]) -> str | None:
+    """The title named: quoted after a cue ("the title 'New'"), else the bare words after the first cue
+    that has some ("title it Tomorrow")."""
+    cues = []
     for m in itertools.islice(_TITLE_CUE.finditer(blank_quotes(low, spans)), MAX_MENTIONS):
         skip = _TITLE_SKIP.match(low, m.end())
         pos = skip.end() if skip else m.end()
@@ -298,13 +308,21 @@ def explicit_title(text: str, low: str, spans: tuple[tuple[int, int], ...]) -> s
         quoted = _quoted_at(text, pos, spans)
         if quoted:
             return quoted
+        cues.append((m, pos))
+    for m, pos in cues:
         bare = m[0] in ("title", "headline", "heading", "标题", "题目", "片名")
         if bare and (pos == m.end() or not any(c.isalnum() for c in text[pos : pos + 1])):
             continue  # "add a title" with nothing after it
-        words = _clause(text, pos)
+        words = _POLITE.sub("", _clause(text, pos)).strip(" ,.!")
         if words and any(c.isalnum() for c in words):
             return words[:80]
     return None
+
+
+_POLITE = re.compile(
+    r"(?:^|\s+)(?:please|pls|thanks|thank you|now|too)\s*[.!]*$|^(?:please|now)(?:\s+|$)", re.I
+)
+"""Words around a bare title that are not part of it ("change the title to Summer Sale please")."""
 
 
 def _zh_topic(head: str) -> str | None:
@@ -402,7 +420,7 @@ def slots_of(text: str, low: str, *, generation: bool) -> Slots:
         elif titled and _before(scan, start, ("for", "显示", "持续")):
             s.span_s = s.span_s if s.span_s is not None else secs
         elif _before(scan, start, ("by", "了")) or (
-            relative and not _before(scan, start, ("to", "到", "成", "为", "至"))
+            relative and not _before(scan, start, ("to", "到", "成", "为", "至", *_ABOUT))
         ):
             s.delta_s = s.delta_s if s.delta_s is not None else secs
         elif s.length_s is None:
