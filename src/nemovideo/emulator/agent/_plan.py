@@ -208,7 +208,7 @@ def _generation_plan(
         )
         answer = (
             f"Done! I {verb} with {n if not spec['use_media'] else 'your uploaded'} "
-            f"{'scenes' if not spec['use_media'] else 'media'}{' and ' if extras else ''}{' and '.join(extras)}. "
+            f"{('scenes' if n != 1 else 'scene') if not spec['use_media'] else 'media'}{' and ' if extras else ''}{' and '.join(extras)}. "
             "Preview it in the "
             "timeline, open the Music panel to change the soundtrack, and click the Export button when you "
             "are happy."

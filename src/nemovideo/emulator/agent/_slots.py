@@ -350,10 +350,22 @@ def _zh_topic(head: str) -> str | None:
         if k != -1 and before[k + len(stop) :].strip():
             before = before[k + len(stop) :]
             break
-    before = before.strip(" 的")
+    before = before.strip(" 的").lstrip("一个段支条部")
     if before and not re.search(r"\d|竖屏|横屏|方形|短|宣传|帮我|我想", before) and len(before) <= 20:
         return before
     return None
+
+
+_ZH_OWNER = re.compile(
+    r"我们?(?:刚|刚刚)?(?:开了|开|有|经营|是|办了|做)(?:一)?(?:家|个|间|所)([^，,。！!？?；;]{1,20})"
+)
+_EN_OWNER = re.compile(
+    r"(?<![\w'])(?:i|we)(?:'m|'re| am| are)?\s+(?:just\s+|recently\s+)?"
+    r"(?:run|own|have|manage|started|opened|launched|are|am)\s+(?:a|an|my|our)\s+"
+    r"(.+?)(?=\s*[,.;!?]|\s+(?:and|but|so|in|on|at|since|that|which|who)\s|$)"
+)
+"""What a person says they run ("I run a small bakery", "我开了一家花店"): the topic if none is named."""
+_PRONOUNS = ("it", "this", "that", "them", "this one", "these", "those", "us", "me", "her", "him")
 
 
 def _en_topic(head: str, low: str) -> str | None:
@@ -371,8 +383,12 @@ def _en_topic(head: str, low: str) -> str | None:
         if re.match(r"\d|about\s\d", rest):
             continue
         topic = _clause(head, m.end())
+        if topic.lower().strip(" .!?") in _PRONOUNS:
+            continue
         if topic and any(c.isalpha() for c in topic):
             return topic[:80]
+    if (owner := _EN_OWNER.search(low)) and not lex.has("noun", owner[1]):
+        return head[owner.start(1) : owner.end(1)][:80]
     nouns = [n for n in lex.find("noun", low) if n[0].isascii()]
     if nouns:
         words = re.findall(r"[\w'’&-]+", head[: nouns[0].start()])
@@ -391,6 +407,9 @@ def _en_topic(head: str, low: str) -> str | None:
 
 def topic_of(head: str, low: str, zh: bool) -> str | None:
     topic = _zh_topic(head) if zh else None
+    owner = _ZH_OWNER.search(head) if zh else None
+    if owner and not lex.has("noun", owner[1]) and (topic is None or topic in owner[1]):
+        topic = owner[1].removeprefix("做")
     if topic is None:
         topic = _en_topic(head, low)
     if topic is None and not zh:
