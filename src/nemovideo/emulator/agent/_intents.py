@@ -101,7 +101,9 @@ def _edits(low: str, s: Slots) -> list[tuple[str, dict[str, Any]]]:
     if s.uploads and (lex.has("edit", low) or lex.has("request", low)):
         found["uploads"] = {}
     shorter, longer = lex.has("shorter", low), lex.has("longer", low)
-    if s.length_s is not None and (lex.has("length", low) or lex.has("edit", low) or len(low.split()) <= 3):
+    if s.factor is not None and s.length_s is None and s.delta_s is None and not music:
+        found["length"] = {"factor": s.factor}
+    elif s.length_s is not None and (lex.has("length", low) or lex.has("edit", low) or len(low.split()) <= 3):
         found["length"] = {"seconds": s.length_s}
     elif s.delta_s is not None and shorter != longer:
         found["length"] = {"delta": -s.delta_s if shorter else s.delta_s}

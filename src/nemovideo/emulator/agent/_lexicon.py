@@ -69,7 +69,8 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "volume": (("volume", "loudness", "level"), ("音量", "声音")),
     "music_off": (
         ("no music", "without music", "without background music", "no background music", "no soundtrack",
-         "without a soundtrack", "without any music", "no bgm", "silent", "music-free", "no audio"),
+         "without a soundtrack", "without any music", "no bgm", "silent", "music-free", "no audio", "mute it",
+         "mute the video", "mute the audio", "mute everything", "silence it"),
         ("不要音乐", "不要背景音乐", "无音乐", "没有音乐", "不加音乐", "不需要音乐", "不要配乐", "无配乐",
          "不要bgm", "静音"),
     ),
@@ -84,8 +85,8 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "change": (
         ("change", "swap", "switch", "replace", "different", "another", "new", "instead", "something",
-         "try", "other"),
-        ("换", "改", "替换", "换成", "换一个", "别的", "其他", "另一"),
+         "try", "other", "don't like", "do not like", "dislike", "hate", "not a fan of"),
+        ("换", "改", "替换", "换成", "换一个", "别的", "其他", "另一", "不喜欢", "不好听", "难听"),
     ),
     "louder": (
         ("louder", "up", "raise", "increase", "boost", "higher", "turn up", "pump up", "more volume"),

@@ -126,6 +126,8 @@ class Slots:
     script: str = ""
     length_s: float | None = None
     delta_s: float | None = None
+    factor: float | None = None
+    """A length as a multiple of the current one ("double the length", "缩短一半")."""
     at_s: float | None = None
     span_s: float | None = None
     aspect: str | None = None
@@ -254,8 +256,28 @@ def _aspect(low: str) -> str | None:
     return found[0] if found else None
 
 
+_FACTOR = re.compile(
+    r"(?<![\w'])(?:(double|twice as long)|(halve|half as long|half the length|half its length))(?![\w'])"
+    r"|(翻倍|加倍|两倍|一倍)|(一半|减半)"
+)
+_TOO_QUIET = re.compile(
+    r"(?<![\w'])(?:too (?:quiet|soft|low)|(?:can't|cannot|can not|barely|hardly) hear|hard to hear|"
+    r"not loud enough)(?![\w'])|太小声|声音太小|音乐太小|音量太小|太小了|太轻|听不见|听不清|不够大声"
+)
+_TOO_LOUD = re.compile(
+    r"(?<![\w'])(?:too loud|too noisy|overpowering|drowns? out)(?![\w'])"
+    r"|太大声|太吵|声音太大|音乐太大|音量太大|太响"
+)
+_EXTREME = re.compile(r"(?<![\w'])all the way (up|down)(?![\w'])|(最大|最小)")
+"""A complaint ("too quiet", "太小声", which holds "小声") says which way to go, whatever else it holds."""
+
+
 def _volume(low: str, slots: Slots) -> None:
     louder, quieter = lex.has("louder", low), lex.has("quieter", low)
+    if _TOO_QUIET.search(low):
+        louder, quieter = True, False
+    elif _TOO_LOUD.search(low):
+        louder, quieter = False, True
     for m in itertools.islice(_PERCENT.finditer(low), 1):
         value = round(float(m[1]))
         if _before(low, m.start(), ("by", "了")) or (
@@ -268,7 +290,11 @@ def _volume(low: str, slots: Slots) -> None:
     if m2 := _VOLUME_TO.search(low):
         slots.volume = min(int(m2[1]), 100)
         return
-    if louder != quieter and (lex.has("music", low) or lex.has("volume", low) or _strong(low)):
+    audible = lex.has("music", low) or lex.has("volume", low)
+    if (m3 := _EXTREME.search(low)) and audible:
+        slots.volume = 100 if m3[0] in ("all the way up", "最大") else 0
+        return
+    if louder != quieter and (audible or _strong(low) or _TOO_QUIET.search(low) or _TOO_LOUD.search(low)):
         size = 10 if lex.has("bit", low) else 25 if lex.has("lot", low) else 15
         slots.volume_delta = size if louder else -size
 
@@ -444,6 +470,8 @@ def slots_of(text: str, low: str, *, generation: bool) -> Slots:
             s.delta_s = s.delta_s if s.delta_s is not None else secs
         elif s.length_s is None:
             s.length_s = secs
+    if m := _FACTOR.search(scan):
+        s.factor = 2.0 if m[1] or m[3] else 0.5
     s.aspect = _aspect(scan)
     found = lex.first_key(lex.STYLES, scan)
     s.style = found[0] if found else None
