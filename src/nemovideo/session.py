@@ -24,9 +24,9 @@ from ._errors import (
     StreamTimeout,
     error_for,
 )
-from ._router import translate
+from ._router import language_of, translate
 from .models.credits import Credits
-from .models.draft import Draft
+from .models.draft import Draft, Language
 from .models.events import Event, Question, StreamError, Text, TextDelta, ToolCall, ToolResult
 from .models.render import RenderJob
 from .models.reply import Reply
@@ -223,7 +223,13 @@ class Session:
         after = await self._recover(before, recovery or Recovery(), broken) if broken else await self.state()
         balance_after = await self._balance() if track_credits else None
         return _reply(
-            events, before, after.draft, balance_before, balance_after, recovered=broken is not None
+            events,
+            before,
+            after.draft,
+            balance_before,
+            balance_after,
+            recovered=broken is not None,
+            language="zh" if language_of(text) == "zh" else "en",
         )
 
     async def _balance(self) -> Credits | None:
@@ -255,6 +261,12 @@ def _agent_error(failure: StreamError) -> NemoError:
     return AgentError(failure.message, code=failure.code)
 
 
+_NO_REPLY = {
+    "en": "The agent finished without a reply; the timeline is unchanged.",
+    "zh": "智能体没有回复就结束了，时间线没有变化。",
+}
+
+
 def _reply(
     events: list[Event],
     before: Draft,
@@ -263,6 +275,7 @@ def _reply(
     balance_after: Credits | None,
     *,
     recovered: bool,
+    language: Language = "en",
 ) -> Reply:
     texts = [e.text for e in events if isinstance(e, Text) and e.author != "user"]
     raw = texts[-1] if texts else None
@@ -272,9 +285,7 @@ def _reply(
     if raw and raw.strip():
         text, actions = translate(raw)
     else:
-        text = (
-            changes.summary() if changes else "The agent finished without a reply; the timeline is unchanged."
-        )
+        text = changes.summary(language) if changes else _NO_REPLY[language]
         actions = []
     spent = None
     if balance_before is not None and balance_after is not None:

@@ -121,6 +121,13 @@ async def test_a_silent_edit_is_described_from_what_changed(
     assert reply.tool_calls
     assert reply.text == "music Lo-fi: volume 35% → 20%."
 
+    reply = await session.send("把标题去掉，音乐调到10%")  # a Chinese message is told in Chinese
+    assert reply.silent
+    assert reply.text == (
+        '时间线：标题从"Tea brewed slowly"改为无；音乐 Lo-fi：音量从20%改为10%；'
+        '去掉了标题轨道（Title: "Tea brewed slowly" (0-3s)）。'
+    )
+
 
 async def test_upload_files(nemo: nemovideo.NemoClient, emulator: Emulator, tmp_path: Path, api: str) -> None:
     session = await nemo.sessions.create()

@@ -115,8 +115,15 @@ def test_diff_names_what_changed() -> None:
         "music Lo-fi: volume 35% → 60%",
         'Title: added "Visit us" (8-10s)',
     ]
+    assert [c.describe("zh") for c in diff.changes] == [
+        "时间线：时长从10 s改为12 s",
+        "去掉了视频轨道（Video: city timelapse (0-10s)）",
+        "音乐 Lo-fi：音量从35%改为60%",
+        '标题：添加了"Visit us" (8-10s)',
+    ]
     assert not before.diff(Draft.model_validate(copy.deepcopy(SEED_TIMELINE)))
     assert before.diff(before).summary() == "No changes to the timeline."
+    assert before.diff(before).summary("zh") == "时间线没有变化。"
 
 
 def test_segments_without_ids_match_by_position() -> None:

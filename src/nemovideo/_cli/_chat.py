@@ -48,6 +48,7 @@ _SAY = {
         "downloaded": "Downloaded {size}",
         "saved": "Saved {path} ({seconds:g} s, {size})",
         "spent": "{n} credits spent",
+        "silent": "no reply: read from the timeline",
     },
     "zh": {
         "credits": "可用积分 {available}（冻结 {frozen}，共 {total}）",
@@ -59,6 +60,7 @@ _SAY = {
         "downloaded": "已下载 {size}",
         "saved": "已保存 {path}（{seconds:g} 秒，{size}）",
         "spent": "花费 {n} 积分",
+        "silent": "智能体没有回复：以上根据时间线的变化得出",
     },
 }
 """What the chat says itself, in the language of the user's message (English or Chinese)."""
@@ -211,7 +213,7 @@ class Chat:
         )
         self._end_line()
         if reply.silent:
-            self.print(f"nemo> [italic]{escape(reply.text)}[/]  [dim](no reply: read from the timeline)[/]")
+            self.print(f"nemo> [italic]{escape(reply.text)}[/]  [dim]({self._say['silent']})[/]")
         else:
             _ui.reply(self.out, reply.text)  # translated; the raw text was streamed above with --verbose
         if reply.changes:

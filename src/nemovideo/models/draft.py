@@ -254,7 +254,11 @@ class Change(Model):
     fields: dict[str, tuple[Any, Any]] = Field(default_factory=dict)
     """For ``segment_changed`` and ``draft_changed``: field -> (before, after)."""
 
-    def describe(self) -> str:
+    def describe(self, language: Language = "en") -> str:
+        """The change in words, in English or (``"zh"``) in Chinese: a silent edit is told in the language
+        its message was written in."""
+        if language == "zh":
+            return self._describe_zh()
         if self.kind == "track_added":
             return f"Added a {self.track} track: {self.what}"
         if self.kind == "track_removed":
@@ -271,9 +275,31 @@ class Change(Model):
             return f"timeline: {changes}"
         return f"{_TRACK_WORDS.get(self.track, self.track)} {self.what}: {changes}"
 
+    def _describe_zh(self) -> str:
+        track = _TRACK_WORDS_ZH.get(self.track, self.track)
+        if self.kind == "track_added":
+            return f"添加了{track}轨道：{self.what}"
+        if self.kind == "track_removed":
+            return f"去掉了{track}轨道（{self.what}）"
+        if self.kind == "segment_added":
+            return f"{track}：添加了{self.what}"
+        if self.kind == "segment_removed":
+            return f"{track}：去掉了{self.what}"
+        changes = "，".join(
+            f"{_FIELD_WORDS_ZH.get(k, k.replace('_', ' '))}从{_show(k, b, '无')}改为{_show(k, a, '无')}"
+            for k, (b, a) in self.fields.items()
+        )
+        if self.kind == "draft_changed":
+            return f"时间线：{changes}"
+        return f"{track} {self.what}：{changes}"
+
+
+Language = Literal["en", "zh"]
+"""The languages a change is told in."""
 
 _TRACK_WORDS = {"BGM": "music", "Video": "video", "Title": "title"}
 """How a change names a track of a known type (a named track keeps its name)."""
+_TRACK_WORDS_ZH = {"BGM": "音乐", "Video": "视频", "Title": "标题", "Captions": "字幕", "Text": "文字"}
 
 _FIELD_WORDS = {
     "d": "length",
@@ -283,14 +309,31 @@ _FIELD_WORDS = {
     "m": "details",
 }
 """Fields in words; the rest by their name, underscores as spaces."""
+_FIELD_WORDS_ZH = {
+    "d": "时长",
+    "duration": "时长",
+    "fade_in": "淡入",
+    "fade_out": "淡出",
+    "m": "详情",
+    "title": "标题",
+    "volume": "音量",
+    "start": "开始",
+    "end": "结束",
+    "text": "文字",
+    "name": "名称",
+    "style": "风格",
+    "aspect": "画面比例",
+    "width": "宽度",
+    "height": "高度",
+}
 
 _MS_FIELDS = frozenset({"start", "end", "d", "duration", "fade_in", "fade_out"})
 """Fields in milliseconds, shown in seconds."""
 
 
-def _show(key: str, value: Any) -> str:
-    if value is None:
-        return "none"
+def _show(key: str, value: Any, none: str = "none") -> str:
+    if value is None or value == "":
+        return none
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if key in _MS_FIELDS or key.endswith("_ms"):
             return f"{_seconds(float(value))} s"
@@ -311,7 +354,12 @@ class DraftDiff(Model):
     def __len__(self) -> int:
         return len(self.changes)
 
-    def summary(self) -> str:
+    def summary(self, language: Language = "en") -> str:
+        """The changes in words, in English or (``"zh"``) in Chinese."""
+        if language == "zh":
+            if not self.changes:
+                return "时间线没有变化。"
+            return "；".join(change.describe("zh") for change in self.changes) + "。"
         if not self.changes:
             return "No changes to the timeline."
         return "; ".join(change.describe() for change in self.changes) + "."

@@ -109,8 +109,15 @@ def _edits(low: str, s: Slots) -> list[tuple[str, dict[str, Any]]]:
         found["length"] = {"delta": -s.delta_s if shorter else s.delta_s}
     elif shorter != longer and not music:
         found["length"] = {"factor": 0.75 if shorter else 1.25}
-    removing = s.music is False or (
-        music and lex.has("remove", low) and not lex.has("add", _after_remove(low))
+    removals = _removal_clauses(low)
+    replacing = any(
+        (lex.has("add", c) or lex.has("change", c))
+        and (lex.has("music", c) or lex.first_key(lex.STYLES, c) is not None)
+        and not lex.has("remove", c)
+        for c in _CLAUSE.split(low)
+    )  # "remove the music, add upbeat music instead", "去掉现在的音乐，换成舒缓的"
+    removing = s.music is False or any(
+        lex.has("music", c) and not lex.has("add", _after_remove(c)) and not replacing for c in removals
     )
     if removing:
         found["music_off"] = {}
@@ -126,14 +133,31 @@ def _edits(low: str, s: Slots) -> list[tuple[str, dict[str, Any]]]:
             found["music"] = {"style": s.style, "change": True}
         elif lex.has("add", low) or lex.has("edit", low) or lex.has("request", low) or len(low.split()) <= 3:
             found["music"] = {"style": None, "change": False}
-    removing_title = lex.has("title", low) and lex.has("remove", low)
-    if removing_title and not (lex.has("add", low) or lex.has("change", low) or lex.has("text", low)):
+    clauses = _CLAUSE.split(low)
+    removing_title = [
+        c
+        for c in removals
+        if lex.has("title", c) and not (lex.has("add", c) or lex.has("change", c) or lex.has("text", c))
+    ]
+    retitled = s.title is not None and any(lex.has("title", c) and not lex.has("remove", c) for c in clauses)
+    if removing_title and not retitled:
         found["title_off"] = {}
     elif s.title and (lex.has("title", low) or lex.has("edit", low)):
         found["title"] = {"title": s.title, "seconds": s.span_s}
     elif s.text and (lex.has("edit", low) or lex.has("request", low)):
         found["text"] = {"text": s.text, "at": s.at_s or 0.0, "seconds": s.span_s}
     return [(name, found[name]) for name in EDIT_ORDER if name in found]
+
+
+_CLAUSE = re.compile(
+    r"[,，;；。!！?？、]|(?<![\w'])(?:and|then|also|plus)(?![\w'])|然后|并且|并|再|还有|同时"
+)
+
+
+def _removal_clauses(low: str) -> list[str]:
+    """The clauses that hold a removal cue: what is removed is named there ("把标题去掉，音乐调到10%"
+    removes the title, not the music)."""
+    return [c for c in _CLAUSE.split(low) if lex.has("remove", c)]
 
 
 def _after_remove(low: str) -> str:

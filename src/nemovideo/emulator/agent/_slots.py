@@ -366,6 +366,11 @@ def _zh_topic(head: str) -> str | None:
         j = head.find("做", i + 1) if i != -1 else -1
         if i != -1 and 1 < j - i <= 20:
             return head[i + 1 : j].strip()
+    return None
+
+
+def _zh_topic_before_noun(head: str) -> str | None:
+    """The words just before the video noun ("做个生日祝福视频"): the weakest clue, taken last."""
     nouns = lex.find("noun", head)
     zh_nouns = [m for m in nouns if not m[0].isascii()]
     if not zh_nouns:
@@ -377,7 +382,11 @@ def _zh_topic(head: str) -> str | None:
             before = before[k + len(stop) :]
             break
     before = before.strip(" 的").lstrip("一个段支条部")
-    if before and not re.search(r"\d|竖屏|横屏|方形|短|宣传|帮我|我想", before) and len(before) <= 20:
+    if (
+        before
+        and not re.search(r"\d|竖屏|横屏|方形|短|宣传|帮我|我想|抖音|快手|小红书|朋友圈", before)
+        and len(before) <= 20
+    ):
         return before
     return None
 
@@ -434,8 +443,10 @@ def _en_topic(head: str, low: str) -> str | None:
 def topic_of(head: str, low: str, zh: bool) -> str | None:
     topic = _zh_topic(head) if zh else None
     owner = _ZH_OWNER.search(head) if zh else None
-    if owner and not lex.has("noun", owner[1]) and (topic is None or topic in owner[1]):
+    if topic is None and owner and not lex.has("noun", owner[1]):
         topic = owner[1].removeprefix("做")
+    if topic is None and zh:
+        topic = _zh_topic_before_noun(head)
     if topic is None:
         topic = _en_topic(head, low)
     if topic is None and not zh:
