@@ -10,7 +10,7 @@ from typing import Any, Literal
 from . import _lexicon as lex
 from ._slots import MAX_REQUEST, Slots, blank_quotes, quotes, slots_of, split_script
 
-Kind = Literal["generate", "edit", "question", "help", "export", "unknown"]
+Kind = Literal["generate", "edit", "question", "help", "export", "thanks", "unknown"]
 EDIT_ORDER = ("aspect", "uploads", "length", "music_off", "music", "volume", "title", "title_off", "text")
 """The order edits of one message are applied in (a new canvas first, then what sits on it)."""
 
@@ -60,6 +60,9 @@ def understand(text: str, low: str, has_draft: bool) -> Intent:
         return Intent("export", s)
     if lex.has("capabilities", scan) or lex.has("greeting", scan):
         return Intent("help", s)
+    short = len(scan.split()) <= 5 if scan.isascii() else len(scan.strip()) <= 8
+    if lex.has("thanks", scan) and short and not lex.has("edit", scan):
+        return Intent("thanks", s)
     if _is_question(scan, s, generation_cue=False) and (asked := _asked(scan)):
         return Intent("question", s, topic=asked)
     return Intent("unknown", s)
@@ -145,7 +148,7 @@ def _edits(low: str, s: Slots) -> list[tuple[str, dict[str, Any]]]:
     elif s.title and (lex.has("title", low) or lex.has("edit", low)):
         found["title"] = {"title": s.title, "seconds": s.span_s}
     elif s.text and (lex.has("edit", low) or lex.has("request", low)):
-        found["text"] = {"text": s.text, "at": s.at_s or 0.0, "seconds": s.span_s}
+        found["text"] = {"text": s.text, "at": s.at_s or 0.0, "seconds": s.span_s, "tail": s.tail_s}
     return [(name, found[name]) for name in EDIT_ORDER if name in found]
 
 

@@ -56,10 +56,10 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("make it", "make the video", "change", "set", "switch", "swap", "replace", "turn", "adjust", "update",
          "edit", "put", "add", "remove", "delete", "drop", "trim", "shorten", "extend", "lengthen", "cut",
          "use", "lower", "raise", "reduce", "increase", "bring", "rename", "mute", "boost", "keep it", "overlay",
-         "call it", "name it", "give it", "show",
+         "call it", "name it", "give it", "show", "write", "display", "place",
          "instead"),
         ("改成", "改为", "换成", "换", "调", "设置", "设为", "加", "添加", "去掉", "删除", "删掉", "缩短",
-         "延长", "加长", "剪短", "用", "把", "变成", "改", "关掉", "降低", "提高", "静音"),
+         "延长", "加长", "剪短", "用", "把", "变成", "改", "关掉", "降低", "提高", "静音", "显示", "写上", "打上", "放上"),
     ),
     "music": (
         ("music", "background music", "soundtrack", "bgm", "song", "tune", "backing track", "audio track",
@@ -131,6 +131,11 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "greeting": (
         ("hi", "hello", "hey", "how are you", "good morning", "good afternoon", "good evening", "hiya"),
         ("你好", "您好", "嗨", "在吗", "哈喽"),
+    ),
+    "thanks": (
+        ("thanks", "thank you", "thx", "cheers", "great", "perfect", "awesome", "nice", "cool", "ok", "okay",
+         "looks good", "love it", "good job", "well done", "that's it", "that's all", "all good"),
+        ("谢谢", "多谢", "感谢", "好的", "可以了", "不错", "完美", "太棒了", "很好", "就这样", "好嘞"),
     ),
     "request": (
         ("can you", "could you", "would you", "will you", "please", "can i", "i want", "i'd like", "let's"),

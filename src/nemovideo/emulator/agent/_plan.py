@@ -59,6 +59,8 @@ def plan_for(message: str, session: Session, seed: int) -> Plan:
     if intent.kind == "export":
         has_draft = bool(session.draft["t"])
         return Plan("text", answer=(r.EXPORT if has_draft else r.NEED_DRAFT)[r.lang(zh)])
+    if intent.kind == "thanks":
+        return Plan("text", answer=r.THANKS[r.lang(zh)])
     if intent.kind == "help" or not text:
         return Plan("text", answer=r.HELP[r.lang(zh)])
     closest = _closest(low)
@@ -313,6 +315,9 @@ def _edit(
         if drafts.title_track(session.draft) is None:
             return pick(zh, "There is no title to remove.", "目前没有标题可以去掉。")
         return _remove_title(zh)
+    if args.get("tail") is not None:  # at the end: the last N seconds (or the default span)
+        seconds = args["tail"] or args["seconds"] or TEXT_SECONDS
+        return _text(args["text"], max(session.draft["d"] / 1000 - seconds, 0.0), seconds, zh)
     return _text(args["text"], args["at"], args["seconds"], zh)
 
 
@@ -478,8 +483,12 @@ def _title(title: str, seconds: float | None, zh: bool) -> _Edit:
     )
 
 
+TEXT_SECONDS = 3.0
+"""How long a text overlay shows when the message does not say."""
+
+
 def _text(text: str, at: float, seconds: float | None, zh: bool) -> _Edit:
-    secs = seconds if seconds is not None else 3.0
+    secs = seconds if seconds is not None else TEXT_SECONDS
 
     def apply(s: Session) -> dict[str, Any]:
         s.draft = drafts.with_text(s.draft, text, at, secs)

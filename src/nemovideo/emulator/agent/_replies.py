@@ -26,6 +26,10 @@ NEED_DRAFT = {
     ),
     "zh": "你的时间线还是空的，暂时没有可以编辑的内容。描述一下你想要的视频（例如“帮我生成一个15秒的宣传视频：……”），我来帮你制作。",
 }
+THANKS = {
+    "en": "You're welcome! Tell me if you want another change, or click the Export button when you are happy.",
+    "zh": "不客气！还想改什么随时告诉我，满意的话点击导出按钮即可。",
+}
 EXPORT = {
     "en": (
         "Your video is ready to export. Click the Export button to render it as a 1080p MP4 and download "

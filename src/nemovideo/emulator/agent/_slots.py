@@ -130,6 +130,8 @@ class Slots:
     """A length as a multiple of the current one ("double the length", "缩短一半")."""
     at_s: float | None = None
     span_s: float | None = None
+    tail_s: float | None = None
+    """Text at the end: shown for this many seconds before the end (0: the default span)."""
     aspect: str | None = None
     music: bool | None = None
     style: str | None = None
@@ -230,6 +232,19 @@ def durations(low: str) -> list[tuple[int, int, float]]:
             found.append((m.start(), m.end(), int(m[1]) * 60 + int(m[2])))
     return sorted(found)
 
+
+_RANGE = re.compile(
+    r"(?<![\w'])(?:from|between)\s+(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)?\s+(?:to|and|until|till|-)\s+"
+    r"(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)(?![\w'])"
+    r"|(?<![\d.])第?(\d+(?:\.\d+)?)\s*秒?\s*(?:到|至|~|-)\s*第?(\d+(?:\.\d+)?)\s*秒"
+)
+_LAST = re.compile(
+    r"(?<![\w'])(?:for\s+|in\s+)?the\s+(?:last|final)\s+(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)(?![\w'])"
+    r"|最后(\d+(?:\.\d+)?)\s*秒"
+)
+_AT_END = re.compile(r"(?<![\w'])(?:at|by|near|towards?)\s+the\s+(?:very\s+)?end(?![\w'])|结尾|末尾|片尾")
+_TEXT_VERB = re.compile(r"(?<![\w'])(?:put|write|show|display|place|stick)(?![\w'])|显示|写上|打上|放上")
+"""Verbs that put quoted words on screen ("put 'Open 24/7' at the end")."""
 
 _ABOUT = (
     *("like", "about", "around", "say", "maybe", "roughly", "approximately", "total"),
@@ -468,6 +483,15 @@ def slots_of(text: str, low: str, *, generation: bool) -> Slots:
     s = Slots(zh=is_zh(head), head=head, script=script, quoted=[head[a + 1 : b - 1] for a, b in spans])
     titled = lex.has("title", scan) or lex.has("text", scan)
     relative = lex.has("shorter", scan) or lex.has("longer", scan)
+    if span := _RANGE.search(scan):  # "from 2 to 5 seconds", "第2秒到第5秒": when, not how long
+        start, end = float(span[1] or span[3]), float(span[2] or span[4])
+        s.at_s, s.span_s = start, (end - start if end > start else None)
+        scan = scan[: span.start()] + " " * (span.end() - span.start()) + scan[span.end() :]
+    elif last := _LAST.search(scan):
+        s.tail_s = float(last[1] or last[2])
+        scan = scan[: last.start()] + " " * (last.end() - last.start()) + scan[last.end() :]
+    elif _AT_END.search(scan):
+        s.tail_s = 0.0
     for start, _end, secs in durations(scan):
         if _before(scan, start, ("控制在", "保持在", "限制在", "缩短在")):
             s.length_s = s.length_s if s.length_s is not None else secs
@@ -485,6 +509,8 @@ def slots_of(text: str, low: str, *, generation: bool) -> Slots:
         s.factor = 2.0 if m[1] or m[3] else 0.5
     s.aspect = _aspect(scan)
     found = lex.first_key(lex.STYLES, scan)
+    if found is None and lex.has("music", scan):  # 'change the music to "jazz"'
+        found = lex.first_key(lex.STYLES, hlow)
     s.style = found[0] if found else None
     if lex.has("music_off", scan):
         s.music = False
@@ -492,7 +518,7 @@ def slots_of(text: str, low: str, *, generation: bool) -> Slots:
         s.music = True
     _volume(scan, s)
     s.title = explicit_title(head, hlow, spans)
-    if lex.has("text", scan) and s.quoted:
+    if (lex.has("text", scan) or (_TEXT_VERB.search(scan) and not lex.has("music", scan))) and s.quoted:
         s.text = next((q for q in s.quoted if q and q != s.title), None)
     s.uploads = lex.has("uploads", scan)
     if generation:
