@@ -90,7 +90,8 @@ def test_piped_input_routes_commands(tmp_path: Path) -> None:
     out = done.stdout
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in out + done.stderr
-    assert "(empty)" in out  # status of a new session
+    assert "时间线 (0 s)" in out  # status of a new session, asked in Chinese: the table is Chinese
+    assert "（空）" in out
     assert "Uploaded logo.png (image)" in out
     assert "Which file?" in out
     assert "nemo> Done! I made your 3-second video" in out

@@ -112,6 +112,21 @@ def test_human_output_of_generate(api: Emulator, tmp_path: Path) -> None:
         assert step in result.stderr  # progress goes to stderr, as plain lines when not on a terminal
 
 
+def test_a_chinese_request_is_answered_in_chinese_by_the_command_too(api: Emulator, tmp_path: Path) -> None:
+    """Not only the agent's reply: the steps, the timeline table and the closing line are Chinese."""
+    result = invoke("generate", "做一个3秒的下雨视频", "-q", "draft", "-o", str(tmp_path / "r.mp4"))
+    assert result.exit_code == 0, result.stderr
+    assert "nemo> 完成！" in result.stdout
+    for word in ("时间线", "轨道", "片段"):
+        assert word in result.stdout
+    assert re.search(r"已保存 .*r\.mp4 · 3 秒 · [\d.]+ KB · 剩余 9900 积分", result.stdout)
+    steps = ("正在生成...", "智能体: generate_video", "已生成（花费 100 积分）", "正在渲染...", "正在下载...")
+    for step in steps:
+        assert step in result.stderr
+    for english in ("Saved", "credits left", "Generating", "Rendering", "track", "segment"):
+        assert english not in result.stdout + result.stderr
+
+
 def test_unknown_session(api: Emulator) -> None:
     assert_fails(invoke("state", "1234567890123456789"), 5, "hint: Create a new session")
     result = invoke("state", "1234567890123456789", "--json")

@@ -46,6 +46,7 @@ from ._options import (
     VerboseOpt,
 )
 from ._run import open_client
+from ._words import WORDS, lang_of
 
 app = typer.Typer(
     name="nemovideo",
@@ -284,56 +285,56 @@ def generate(
             fail(exc, as_json=as_json)
     message = _with_aspect(request_text(prompt, script_text, music), aspect)
     progress = Progress(emulator=emulator, output=output)
+    lang = lang_of(message, language)
+    words = WORDS[lang]
 
     async def job() -> dict[str, Any]:
         target = output_target(output, force=force)
         if files:
             await check_files(files)
         show = out if not as_json else None
-        steps = _ui.Steps(err, enabled=not as_json)
+        steps = _ui.Steps(err, enabled=not as_json, lang=lang)
         if emulator:
-            steps.say("[dim]Using a local emulator: its agent is a rule-based stand-in, not an AI.[/]")
+            steps.say(words["emulator"])
         async with open_client(emulator, timeout=timeout_of(timeout)) as nemo:
             with steps:  # the agent's part: one live display, closed before its answer is shown
                 async with steps.waiting():
                     session = await nemo.sessions.create(language=language)
                 progress.session_id = session.id
-                steps.say(f"Session {session.id}")
+                steps.say(words["session"].format(id=session.id))
                 uploaded = []
                 if files:
                     uploaded = await session.upload(*files, on_progress=steps.upload(len(files)))
-                    steps.done(f"Uploaded {', '.join(f.filename for f in uploaded)}")
-                steps.generation("Generating")
+                    steps.done(words["uploaded"].format(names=", ".join(f.filename for f in uploaded)))
+                steps.generation()
                 answer = await session.send(
                     message,
                     on_event=steps.on_event,
                     on_heartbeat=steps.on_heartbeat,
                     timeouts=StreamTimeouts(notice_every=_ui.NOTICE_EVERY),
                 )
-                steps.done(
-                    "Generated" + (f" ({answer.credits_spent} credits)" if answer.credits_spent else "")
-                )
+                spent = answer.credits_spent
+                steps.done(words["generated_cost"].format(n=spent) if spent else words["generated"])
             if show is not None:
                 _ui.reply(show, answer.text, raw=answer.raw_text if verbose else None)
             if not answer.draft_after.is_ready:
                 _no_timeline(session.id, as_json=as_json)
             if show is not None:
-                show.print(_ui.timeline_table(answer.draft_after))
-            steps = progress.steps = _ui.Steps(err, enabled=not as_json)
+                show.print(_ui.timeline_table(answer.draft_after, lang))
+            steps = progress.steps = _ui.Steps(err, enabled=not as_json, lang=lang)
             with steps:  # the render's part
                 video = await session.export(preset, on_progress=steps.render())
-                steps.done(f"Rendered {video.id}")
+                steps.done(words["rendered"].format(id=video.id))
                 path = await video.download(target, overwrite=force, on_progress=steps.download())
-                steps.done("Downloaded")
+                steps.done(words["downloaded"])
             balance = await nemo.credits.balance()
         size = path.stat().st_size
         seconds = video.duration or answer.draft_after.duration_ms / 1000
         if show is not None:
-            show.print(
-                f"[green]Saved[/] {escape(str(path))} · {seconds:g} s · {_ui.size(size)} · "
-                f"{balance.available} credits left",
-                highlight=False,
+            saved = words["saved"].format(
+                path=escape(str(path)), seconds=seconds, size=_ui.size(size), credits=balance.available
             )
+            show.print(saved, highlight=False)
         return {
             "path": str(path),
             "duration": seconds,

@@ -27,6 +27,7 @@ from ..models.events import Event, Text, TextDelta, ToolCall
 from ..resources.render import Quality
 from ..session import Session
 from . import _exit, _ui
+from ._words import Lang
 
 QUIT = {"quit", "exit", "bye", ":q", "q", "/quit", "/exit", "/q", "退出", "再见"}
 HELP = (
@@ -115,6 +116,7 @@ class Chat:
         self.verbose = verbose
         self._mid_line = False
         self._say = _SAY["en"]
+        self._lang: Lang = "en"
 
     def print(self, text: str = "", **kwargs: object) -> None:
         self._end_line()
@@ -153,7 +155,8 @@ class Chat:
             self.print(f"[yellow]hint:[/] {escape(hint)}")
 
     async def handle(self, text: str) -> None:
-        self._say = _SAY[language_of(text)]
+        self._lang = "zh" if language_of(text) == "zh" else "en"
+        self._say = _SAY[self._lang]
         target = route(text)
         if target is Route.EXPORT:
             await self.export()
@@ -172,7 +175,7 @@ class Chat:
 
         assert isinstance(draft, Draft)
         self._end_line()
-        self.out.print(_ui.timeline_table(draft))
+        self.out.print(_ui.timeline_table(draft, self._lang))
 
     async def upload(self, text: str) -> None:
         paths = paths_in(text)
@@ -222,7 +225,7 @@ class Chat:
             self.print(f"[dim]{self._say['spent'].format(n=reply.credits_spent)}[/]")
 
     async def export(self) -> None:
-        steps = _ui.Steps(self.out)
+        steps = _ui.Steps(self.out, lang=self._lang)
         with steps:
             video = await self.session.export(self.quality, on_progress=steps.render())
             steps.done(self._say["rendered"].format(id=video.id))

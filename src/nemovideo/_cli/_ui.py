@@ -25,6 +25,7 @@ from rich.text import Text
 
 from ..models.draft import Draft, TrackType, describe_segment
 from ..models.events import Event, Heartbeat, ToolCall
+from ._words import WORDS, Lang
 
 if TYPE_CHECKING:
     from ..models.render import RenderJob
@@ -105,19 +106,19 @@ def _wrapped(text: Text, width: int) -> Text:
     return Text("\n").join(text.divide(breaks)) if breaks else text
 
 
-def timeline_table(draft: Draft) -> Table:
+def timeline_table(draft: Draft, lang: Lang = "en") -> Table:
     """One row per segment: track, label, start, end, and volume for audio."""
-    title = f"Timeline: {draft.title}" if draft.title else "Timeline"
+    words = WORDS[lang]
+    title = words["timeline_of"].format(title=draft.title) if draft.title else words["timeline"]
     table = Table(title=f"{title} ({seconds(draft.duration_ms)})", title_justify="left")
-    for name, justify in (("#", "right"), ("track", "left"), ("segment", "left")):
+    justified = ("right", "left", "left", "right", "right", "right")
+    for name, justify in zip(words["columns"].split("|"), justified, strict=True):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for name in ("start", "end", "volume"):
-        table.add_column(name, justify="right")
     if not draft.tracks:
-        table.add_row("", "(empty)", "", "", "", "")
+        table.add_row("", words["empty"], "", "", "", "")
     for number, track in enumerate(draft.tracks, 1):
         if not track.segments:
-            table.add_row(str(number), escape(track.label), "(empty)", "", "", "")
+            table.add_row(str(number), escape(track.label), words["empty"], "", "", "")
         for i, segment in enumerate(track.segments):
             label = f'"{segment.label}"' if track.type == TrackType.TEXT else segment.label
             volume = f"{segment.volume:g}%" if segment.volume is not None else ""
@@ -147,8 +148,9 @@ class Steps:
     Use as a context manager; the ``*_hook`` methods are the SDK's progress callbacks.
     """
 
-    def __init__(self, console: Console, *, enabled: bool = True) -> None:
+    def __init__(self, console: Console, *, enabled: bool = True, lang: Lang = "en") -> None:
         self.console = console
+        self.words = WORDS[lang]
         self.enabled = enabled
         self.live = enabled and (console.is_terminal and not console.is_dumb_terminal)
         self._progress = Progress(
@@ -224,18 +226,18 @@ class Steps:
 
     # steps
     def upload(self, count: int) -> Callable[[int, int], None]:
-        self._begin(f"Uploading {count} file{'s' if count != 1 else ''}", None)
+        self._begin(self.words["uploading"].format(count=count, plural="s" if count != 1 else ""), None)
 
         def hook(sent: int, total: int) -> None:
             self._update(sent, total, f"{size(sent)} / {size(total)}")
             if not self.live and sent >= total and "end" not in self._said:
                 self._said.add("end")
-                self.say(f"  sent {size(total)}")
+                self.say("  " + self.words["sent"].format(size=size(total)))
 
         return hook
 
-    def generation(self, what: str) -> None:
-        self._begin(what, None)
+    def generation(self, what: str | None = None) -> None:
+        self._begin(what or self.words["generating"], None)
 
     def on_event(self, event: Event) -> None:
         """Follows the agent's stream: its tool calls name the step, heartbeats say it is still at it."""
@@ -244,23 +246,23 @@ class Steps:
         if isinstance(event, ToolCall):
             self._update(0, None, f"[cyan]{escape(event.name)}[/]" if self.live else event.name)
             if not self.live:
-                self.say(f"  agent: {event.name}")
+                self.say(f"  {self.words['agent']}: {event.name}")
         elif isinstance(event, Heartbeat):
             working = time.monotonic() - self._started
-            self._update(0, None, f"still working · {working:.0f} s")
+            self._update(0, None, self.words["working"].format(seconds=working))
 
     def on_heartbeat(self, quiet: float) -> None:
         """The SDK's ``on_heartbeat`` hook: only heartbeats for ``quiet`` seconds."""
         if not self._active:
             return  # the step is over: nothing after "done" but the result
-        text = f"Still working... ({time.monotonic() - self._started:.0f} s)"
+        text = self.words["still"].format(seconds=time.monotonic() - self._started)
         if self.live:
             self._update(0, None, text)
         else:
             self.say(f"  {text}")
 
     def render(self) -> Callable[[RenderJob], None]:
-        self._begin("Rendering", 100)
+        self._begin(self.words["rendering"], 100)
 
         def hook(job: RenderJob) -> None:
             self.render_id = job.id
@@ -274,7 +276,7 @@ class Steps:
         return hook
 
     def download(self) -> Callable[[int, int | None], None]:
-        self._begin("Downloading", None)
+        self._begin(self.words["downloading"], None)
 
         def hook(received: int, total: int | None) -> None:
             shown = f"{size(received)} / {size(total)}" if total else size(received)
